@@ -1,0 +1,1 @@
+"""Channels and hosting: the console, the Bot Framework endpoint, the command line."""

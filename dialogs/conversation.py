@@ -1,0 +1,32 @@
+"""Per-conversation state as small, plain, serialisable data (never a pickled machine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Conversation:
+    flow: str
+    version: int
+    state: str
+    facts: dict[str, str] = field(default_factory=dict)
+    # One entry per answered step: flow, state, answer label, and the facts it overwrote (for "back").
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"flow": self.flow, "version": self.version, "state": self.state,
+                "facts": dict(self.facts), "history": [dict(h) for h in self.history]}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Conversation | None:
+        """Rebuild from stored data; None when the data is not a conversation we can read."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            facts = {str(k): str(v) for k, v in (data.get("facts") or {}).items()}
+            history = [dict(h) for h in data.get("history") or [] if isinstance(h, dict)]
+            return cls(str(data["flow"]), int(data.get("version", 0)), str(data["state"]), facts, history)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None

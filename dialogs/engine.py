@@ -1,0 +1,323 @@
+"""The one engine that runs every flow: text in, plain-data replies and state out.
+
+Machines are built once per process (one per flow) and shared; each turn triggers an event on a
+throwaway position object, so a conversation costs only its small state dict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dialogs.answers import MAX_INPUT, SYNONYMS, clean, match_choice
+from dialogs.conversation import Conversation
+from dialogs.facts import FACT_TYPES, fill, template_values
+from dialogs.flow import OUTCOMES, Flow
+from dialogs.interpreters import INTERPRETERS
+from dialogs.replies import CaseSummary, Choice, Reply, Step
+from mailflow.addresses import InvalidName
+from mailflow.glossary import GLOSSARY, lookup
+
+ENTRY_FLOW = "triage"
+AFTER_OUTCOME = (Choice("restart", "Start a new case"), Choice("back", "Back one step"),
+                 Choice("summary", "Show the summary again"))
+COMMANDS: Mapping[str, frozenset[str]] = {
+    "help": frozenset({"help", "?", "/help", "commands", "what can you do", "how does this work"}),
+    "back": frozenset({"back", "undo", "/back", "go back", "previous", "oops"}),
+    "restart": frozenset({"restart", "/restart", "start over", "reset", "new case", "start again",
+                          "main menu", "menu"}),
+    "summary": frozenset({"summary", "/summary", "case summary", "show summary", "recap", "ticket"}),
+    "quit": frozenset({"quit", "exit", "/quit", "bye", "goodbye", "stop", "end", "close"}),
+    "glossary": frozenset({"glossary", "/glossary", "terms"}),
+}
+GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "start", "/start", "good morning", "good afternoon",
+                       "good evening", "yo", "howdy"})
+_WHAT_IS = re.compile(
+    r"^(?:what(?:'s| is| are| does| do)|whats|define|definition of|meaning of)\s+"
+    r"(?:an?\s+|the\s+)?(?P<term>.+?)(?:\s+mean)?\s*\??$", re.IGNORECASE)
+
+
+class Position:
+    """The model a shared machine moves for one turn; its methods are the flows' conditions."""
+
+    __slots__ = ("facts", "state")
+
+    def __init__(self, state: str, facts: Mapping[str, str]) -> None:
+        self.state = state
+        self.facts = facts
+
+    def has_ndr_code(self) -> bool:
+        return bool(self.facts.get("ndr_code"))
+
+    def has_tenant(self) -> bool:
+        return bool(self.facts.get("tenant"))
+
+
+CONDITIONS = frozenset(n for n, v in vars(Position).items() if callable(v) and not n.startswith("_"))
+
+
+@dataclass
+class TurnResult:
+    state: dict[str, Any]
+    replies: list[Reply] = field(default_factory=list)
+    ended: bool = False
+
+
+def _notice(text: str) -> Reply:
+    return Reply(text, kind="notice")
+
+
+class Engine:
+    def __init__(self, flows: Mapping[str, Flow], *, today: Callable[[], dt.date] = dt.date.today) -> None:
+        if ENTRY_FLOW not in flows:
+            raise ValueError(f"the flows must include '{ENTRY_FLOW}'")
+        self.flows = flows
+        self.today = today
+
+    @classmethod
+    def default(cls, **kwargs: Any) -> Engine:
+        from dialogs.flows import load_flows
+
+        return cls(load_flows(), **kwargs)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def start(self) -> TurnResult:
+        conv = self._new()
+        return TurnResult(conv.to_dict(), self._prompt(conv, first=True))
+
+    def handle(self, data: Mapping[str, Any] | None, text: str | None) -> TurnResult:
+        """One turn: the stored state (None for a new conversation) and what the person said."""
+        notices: list[Reply] = []
+        conv = Conversation.from_dict(data) if data is not None else None
+        if data is not None and (conv is None or not self._valid(conv)):
+            notices.append(_notice(
+                "This conversation was saved by an earlier version of the assistant and I can no longer "
+                "find the step it was at, so let's start again from the top. Sorry for the repeat."))
+            conv = None
+        fresh = conv is None
+        conv = conv or self._new()
+        if text and len(text) > MAX_INPUT:
+            notices.append(_notice(f"That message is very long; I only read its first {MAX_INPUT:,} characters."))
+        said = clean(text)
+        if fresh and (not said or said.casefold().strip("!. ") in GREETINGS):
+            return TurnResult(conv.to_dict(), notices + self._prompt(conv, first=True))
+        replies, ended = self._turn(conv, said)
+        if ended:
+            conv = self._new()
+        return TurnResult(conv.to_dict(), notices + replies, ended)
+
+    def summary(self, data: Mapping[str, Any]) -> CaseSummary | None:
+        conv = Conversation.from_dict(data)
+        return self._summary(conv) if conv and self._valid(conv) else None
+
+    # -- turn handling ---------------------------------------------------------------------------
+
+    def _new(self) -> Conversation:
+        flow = self.flows[ENTRY_FLOW]
+        return Conversation(flow.name, flow.version, flow.initial)
+
+    def _valid(self, conv: Conversation) -> bool:
+        flow = self.flows.get(conv.flow)
+        return flow is not None and conv.state in flow.states
+
+    def _turn(self, conv: Conversation, said: str) -> tuple[list[Reply], bool]:
+        if not said:
+            return [_notice("I received an empty message."), *self._prompt(conv, short=True)], False
+        command = next((name for name, words in COMMANDS.items() if said.casefold().strip(" !.") in words), None)
+        if command is None and "outcome" in self.flows[conv.flow].state(conv.state):
+            command = match_choice(said, {c.value: c.label for c in AFTER_OUTCOME})
+        if command == "quit":
+            bye = [_notice("Goodbye. Everything you told me is in the summary below; start again any time.")]
+            if conv.history:
+                bye.append(Reply("Case summary", kind="summary", summary=self._summary(conv)))
+            return bye, True
+        if command == "restart":
+            fresh = self._new()
+            conv.flow, conv.version, conv.state, conv.facts, conv.history = (
+                fresh.flow, fresh.version, fresh.state, {}, [])
+            return [_notice("Starting a new case."), *self._prompt(conv, first=True)], False
+        if command == "back":
+            return self._back(conv), False
+        if command == "summary":
+            return [Reply("Case summary so far", kind="summary", summary=self._summary(conv)),
+                    *self._prompt(conv, short=True)], False
+        if command == "help":
+            return [self._help(), *self._prompt(conv, short=True)], False
+        if command == "glossary":
+            names = ", ".join(t.name for t in GLOSSARY)
+            return [Reply(f"Terms I can explain: {names}. Ask 'what is <term>'.", kind="glossary"),
+                    *self._prompt(conv, short=True)], False
+        if reply := self._glossary(said):
+            return [reply, *self._prompt(conv, short=True)], False
+        return self._answer(conv, said), False
+
+    def _answer(self, conv: Conversation, said: str) -> list[Reply]:
+        flow = self.flows[conv.flow]
+        state = flow.state(conv.state)
+        if "outcome" in state:
+            return [_notice("This case has reached its conclusion. Say 'restart' for a new case, 'back' to change "
+                            "your last answer, or 'summary' to see the case again."),
+                    *self._prompt(conv, short=True)]
+        if "fact" in state:
+            return self._answer_fact(conv, state, said)
+        choices = state.get("choices", {})
+        choice = match_choice(said, choices) if choices else None
+        if choice is not None:
+            replies = self._fire(conv, choice, choices[choice], {})
+            if replies is not None:
+                return replies
+        if interpreter := state.get("interpret"):
+            trigger, facts = INTERPRETERS[interpreter](said)
+            if trigger is not None:
+                replies = self._fire(conv, trigger, said[:120], facts)
+                if replies is not None:
+                    return replies
+        hint = "Please answer with one of the options" + (
+            ", by number or by name." if choices else ".")
+        if "interpret" in state:
+            hint = "I could not tell which case that is. Pick one of the options, or describe it differently " \
+                   "(for example: 'mail from gmail to our Office 365 users bounces')."
+        return [_notice(f"Sorry, I didn't understand \"{said[:60]}\". {hint}"), *self._prompt(conv, short=True)]
+
+    def _answer_fact(self, conv: Conversation, state: Mapping[str, Any], said: str) -> list[Reply]:
+        fact = FACT_TYPES[state["fact"]]
+        if said.casefold().strip(" .!") in SYNONYMS["skip"] and not state.get("required"):
+            replies = self._fire(conv, "skip" if "skip" in self.flows[conv.flow].triggers[conv.state]
+                                 else "answered", "(skipped)", {fact.name: ""})
+            if replies is not None:
+                return replies
+        try:
+            value = fact.parse(said, self.today())
+        except InvalidName as exc:
+            return [_notice(f"That doesn't look right: {exc}. Example of a {fact.label}: {fact.example}. "
+                            "Say 'skip' if you don't know it."), *self._prompt(conv, short=True)]
+        replies = self._fire(conv, "answered", value, {fact.name: value})
+        return replies if replies is not None else [*self._prompt(conv, short=True)]
+
+    def _fire(self, conv: Conversation, trigger: str, answer: str, facts: Mapping[str, str]) -> list[Reply] | None:
+        """Run one transition on the shared machine; None when this state has no such way forward."""
+        flow = self.flows[conv.flow]
+        if trigger not in flow.triggers[conv.state]:
+            return None
+        position = Position(conv.state, {**conv.facts, **facts})
+        if not flow.machine.events[trigger].trigger(position):
+            return None
+        undo = {k: conv.facts.get(k) for k in facts if conv.facts.get(k) != facts[k]}
+        conv.history.append({"flow": conv.flow, "state": conv.state, "answer": answer, "undo": undo})
+        conv.facts.update(facts)
+        conv.state = position.state
+        return self._advance(conv)
+
+    def _advance(self, conv: Conversation) -> list[Reply]:
+        """Follow hand-offs and skip questions about facts we already have, then prompt."""
+        replies: list[Reply] = []
+        for _ in range(100):
+            flow = self.flows[conv.flow]
+            state = flow.state(conv.state)
+            if "handoff" in state:
+                target = fill(state["handoff"], conv.facts)
+                target = target if target in self.flows else ENTRY_FLOW
+                nxt = self.flows[target]
+                conv.flow, conv.version, conv.state = nxt.name, nxt.version, nxt.initial
+                if nxt.intro:
+                    replies.append(Reply(fill(nxt.intro, template_values(conv.facts)), kind="notice",
+                                         title=nxt.title))
+                continue
+            if "fact" in state and state["fact"] in conv.facts:
+                position = Position(conv.state, conv.facts)
+                if flow.machine.events["answered"].trigger(position):
+                    conv.state = position.state
+                    continue
+            break
+        return replies + self._prompt(conv)
+
+    def _back(self, conv: Conversation) -> list[Reply]:
+        while conv.history:
+            step = conv.history.pop()
+            for key, old in (step.get("undo") or {}).items():
+                if old is None:
+                    conv.facts.pop(key, None)
+                else:
+                    conv.facts[key] = old
+            flow = self.flows.get(step.get("flow", ""))
+            if flow and step.get("state") in flow.states:
+                conv.flow, conv.version, conv.state = flow.name, flow.version, step["state"]
+                return [_notice(f"Going back to: {self._title(flow, conv.state)}"), *self._prompt(conv)]
+        return [_notice("There is nothing to undo yet."), *self._prompt(conv, short=True)]
+
+    # -- what the bot says -------------------------------------------------------------------
+
+    def _title(self, flow: Flow, name: str) -> str:
+        state = flow.states.get(name, {})
+        return str(state.get("title") or name.replace("_", " ").capitalize())
+
+    def _prompt(self, conv: Conversation, *, short: bool = False, first: bool = False) -> list[Reply]:
+        flow = self.flows[conv.flow]
+        state = flow.state(conv.state)
+        values = template_values(conv.facts)
+        used = tuple((FACT_TYPES[k].label, values[k]) for k in flow.uses[conv.state] if k in values)
+        say = fill(state.get("say", ""), values)
+        commands = tuple(fill(c, values) for c in state.get("run", ()))
+        if "outcome" in state and short:
+            return [Reply("What would you like to do next?", kind="question", choices=AFTER_OUTCOME)]
+        if "outcome" in state:
+            kind = state["outcome"]
+            summary = self._summary(conv)
+            outcome = Reply(say, kind="outcome", title=f"{OUTCOMES[kind][0]}: {self._title(flow, conv.state)}",
+                            commands=() if short else commands, evidence=summary.evidence, facts=used)
+            return [outcome, Reply("Case summary", kind="summary", summary=summary, choices=AFTER_OUTCOME)]
+        if "fact" in state:
+            fact = FACT_TYPES[state["fact"]]
+            ask = fill(state.get("ask") or f"What is the {fact.label}?", values) + f" (for example {fact.example})"
+            choices = () if state.get("required") else (Choice("skip", "Skip, I don't know"),)
+        else:
+            ask = fill(state.get("ask", ""), values)
+            choices = tuple(Choice(k, v) for k, v in state.get("choices", {}).items())
+        text = ask if short or not say else f"{say}\n\n{ask}" if ask else say
+        title = "" if short else self._title(flow, conv.state) if "title" in state else ""
+        return [Reply(text.strip(), kind="question", title=title, commands=() if short else commands,
+                      choices=choices, facts=used)]
+
+    def _summary(self, conv: Conversation) -> CaseSummary:
+        flow = self.flows[conv.flow]
+        state = flow.state(conv.state)
+        values = template_values(conv.facts)
+        facts = tuple((t.label, conv.facts[k]) for k, t in FACT_TYPES.items() if conv.facts.get(k))
+        steps = []
+        for h in conv.history:
+            past = self.flows.get(h.get("flow", ""))
+            question = self._title(past, h.get("state", "")) if past else str(h.get("state", "?"))
+            steps.append(Step(question, str(h.get("answer", ""))))
+        if "outcome" in state:
+            conclusion = self._title(flow, conv.state)
+            who = fill(state.get("who") or OUTCOMES[state["outcome"]][1], values)
+            evidence = tuple(fill(e, values) for e in state.get("evidence", ()))
+        else:
+            conclusion = f"Not concluded yet; the current step is: {self._title(flow, conv.state)}"
+            who = "Not decided yet"
+            evidence = ()
+        return CaseSummary(flow.title, facts, tuple(steps), conclusion, who, evidence)
+
+    def _help(self) -> Reply:
+        return Reply(
+            "Answer each question by number, by its label, or with yes/no where it fits. You can also type:\n"
+            "- back: undo your last answer\n- restart: start a new case\n- summary: show the case so far\n"
+            "- what is <term>: explain a term (EOP, NDR, smart host, HRDP...); 'glossary' lists them\n"
+            "- quit: end the conversation", kind="help", title="How to use me")
+
+    def _glossary(self, said: str) -> Reply | None:
+        match = _WHAT_IS.match(said)
+        asked = match.group("term") if match else said if said.endswith("?") else None
+        if asked is None:
+            return None
+        term = lookup(asked)
+        if term:
+            return Reply(term.meaning, kind="glossary", title=term.name)
+        if match and len(asked.split()) <= 4:
+            names = ", ".join(t.name for t in GLOSSARY)
+            return Reply(f"'{asked[:40]}' is not in my glossary. I can explain: {names}.", kind="glossary")
+        return None

@@ -1,0 +1,73 @@
+"""What the engine says, as plain data that each channel renders its own way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An answer the user can pick; ``value`` is what the engine expects back."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Step:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """Everything a ticket needs: where we are, what was answered and who acts next."""
+
+    scenario: str
+    facts: tuple[tuple[str, str], ...]
+    steps: tuple[Step, ...]
+    conclusion: str
+    who: str
+    evidence: tuple[str, ...]
+
+    def to_text(self) -> str:
+        lines = ["CASE SUMMARY", f"Scenario: {self.scenario}"]
+        if self.facts:
+            lines.append("Facts:")
+            lines += [f"  - {name}: {value}" for name, value in self.facts]
+        if self.steps:
+            lines.append("Steps:")
+            lines += [f"  {i}. {s.question} -> {s.answer}" for i, s in enumerate(self.steps, 1)]
+        lines.append(f"Conclusion: {self.conclusion}")
+        lines.append(f"Who acts next: {self.who}")
+        if self.evidence:
+            lines.append("Evidence to attach:")
+            lines += [f"  - {item}" for item in self.evidence]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message from the bot. ``kind`` lets renderers style prompts, outcomes and notices."""
+
+    text: str
+    kind: str = "text"  # text | question | outcome | notice | summary | glossary | help
+    title: str = ""
+    commands: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+    summary: CaseSummary | None = None
+    evidence: tuple[str, ...] = field(default=())
+
+    def plain(self) -> str:
+        """A channel-neutral text form, used by transcripts and simple channels."""
+        parts = [self.title] if self.title else []
+        parts.append(self.text)
+        parts += [f"  {c}" for c in self.commands]
+        if self.evidence:
+            parts.append("Evidence to collect: " + "; ".join(self.evidence))
+        if self.summary:
+            parts.append(self.summary.to_text())
+        if self.choices:
+            parts.append(" | ".join(f"{i}. {c.label}" for i, c in enumerate(self.choices, 1)))
+        return "\n".join(p for p in parts if p)

@@ -43,6 +43,8 @@ def render_reply(reply: Reply, style: Style) -> str:
     if reply.commands:
         lines.append("Run:")
         lines += [style.command(f"    {command}") for command in reply.commands]
+    if reply.ask:
+        lines.append(style.bold(reply.ask))
     if reply.evidence and reply.kind == "outcome":
         lines.append("Collect first:")
         lines += [f"  * {item}" for item in reply.evidence]

@@ -28,7 +28,12 @@ def _graph_machine(data: Mapping[str, Any], engine: str) -> GraphMachine:
 
 def mermaid(data: Mapping[str, Any]) -> str:
     """A Mermaid ``stateDiagram-v2`` of one flow."""
-    return str(_graph_machine(data, "mermaid").get_graph().draw(None))
+    source = str(_graph_machine(data, "mermaid").get_graph().draw(None))
+    # transitions 0.9.3 writes a bare title between the front-matter fences and a capitalised "Class"
+    # statement; Mermaid expects "title: ..." and "class".
+    source = source.replace(f"---\n{data['title']}\n---", f"---\ntitle: \"{data['title']}\"\n---", 1)
+    return "\n".join("  class " + line.strip()[6:] if line.strip().startswith("Class ") else line.rstrip()
+                     for line in source.splitlines())
 
 
 def svg(data: Mapping[str, Any]) -> bytes:

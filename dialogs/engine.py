@@ -164,7 +164,7 @@ class Engine:
                     *self._prompt(conv, short=True)]
         if "fact" in state:
             return self._answer_fact(conv, state, said)
-        choices = state.get("choices", {})
+        choices = self._labels(conv, state)
         choice = match_choice(said, choices) if choices else None
         if choice is not None:
             replies = self._fire(conv, choice, choices[choice], {})
@@ -276,11 +276,18 @@ class Engine:
             choices = () if state.get("required") else (Choice("skip", "Skip, I don't know"),)
         else:
             ask = fill(state.get("ask", ""), values)
-            choices = tuple(Choice(k, v) for k, v in state.get("choices", {}).items())
-        text = ask if short or not say else f"{say}\n\n{ask}" if ask else say
+            choices = tuple(Choice(k, v) for k, v in self._labels(conv, state).items())
         title = "" if short else self._title(flow, conv.state) if "title" in state else ""
-        return [Reply(text.strip(), kind="question", title=title, commands=() if short else commands,
-                      choices=choices, facts=used)]
+        return [Reply("" if short else say, kind="question", title=title, commands=() if short else commands,
+                      ask=ask, choices=choices, facts=used)]
+
+    def _labels(self, conv: Conversation, state: Mapping[str, Any]) -> dict[str, str]:
+        """The answers of a step, with any facts they mention filled in."""
+        choices: dict[str, str] = state.get("choices", {})
+        if not any("{" in label for label in choices.values()):
+            return choices
+        values = template_values(conv.facts)
+        return {k: fill(v, values) for k, v in choices.items()}
 
     def _summary(self, conv: Conversation) -> CaseSummary:
         flow = self.flows[conv.flow]

@@ -75,7 +75,7 @@ class Flow:
 def state_texts(state: Mapping[str, Any]) -> list[str]:
     """Every template a state shows, for fact extraction and the lint."""
     texts = [state.get("say", ""), state.get("ask", ""), state.get("handoff", ""), *state.get("run", ()),
-             *state.get("evidence", ()), state.get("who", "")]
+             *state.get("evidence", ()), state.get("who", ""), *state.get("choices", {}).values()]
     return [t for t in texts if t]
 
 

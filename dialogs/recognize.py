@@ -32,14 +32,14 @@ EXTERNAL = {"gmail", "yahoo", "external", "outside", "partner", "partners", "cus
             "vendors", "supplier", "suppliers", "client", "clients", "internet", "hotmail", "aol", "icloud",
             "proton", "protonmail", "someone", "others", "people", "fabrikam", "zoho", "gmx"}
 INBOUND = {"receive", "receiving", "received", "incoming", "inbound", "arrive", "arriving", "arrived", "arrives",
-           "getting", "get"}
+           "getting", "get", "coming"}
 OUTBOUND = {"send", "sending", "sent", "outgoing", "outbound", "deliver", "delivering"}
 HYBRID = {"hybrid", "onprem", "exchange2016", "exchange2019", "exchange2013", "remote", "routing", "migrated",
           "moved", "coexistence"}
 CENTRAL = {"centralized", "centralised", "cmt", "smarthost", "centralize", "centralise"}
 LEARN = {"learn", "explain", "understand", "basics", "overview", "tutorial", "works", "normally"}
 NOT_ADMIN = {"notadmin"}
-_SEND_VERBS = {"email", "emailing", "emails", "emailed", "send", "sending", "sends", "write", "writing", "mail",
+_SEND_VERBS = {"email", "emailing", "emails", "emailed", "send", "sending", "sends", "write", "writing",
                "mailing", "reach", "contact"}
 _VOCAB = sorted({w for group in (OURS, EXTERNAL, INBOUND, OUTBOUND, HYBRID, CENTRAL, LEARN) for w in group
                  if len(w) >= 5})
@@ -82,7 +82,11 @@ def _direction(words: list[str]) -> tuple[str | None, str]:
     """inbound/outbound from "from X to Y", else from verbs like receive/send."""
     if "from" in words and "to" in words:
         i, j = words.index("from"), words.index("to")
-        src, dst = (words[i + 1: j], words[j + 1:]) if i < j else (words[i + 1:], words[j + 1: i])
+        if i < j:
+            later_from = words.index("from", j) if "from" in words[j:] else len(words)
+            src, dst = words[i + 1: j], words[j + 1: later_from]
+        else:
+            src, dst = words[i + 1:], words[j + 1: i]
         s, d = _side(src), _side(dst)
         if (s == "external" or d == "ours") and d != "external":
             return "inbound", "the mail comes from outside into your organisation"

@@ -54,6 +54,7 @@ class Reply:
     kind: str = "text"  # text | question | outcome | notice | summary | glossary | help
     title: str = ""
     commands: tuple[str, ...] = ()
+    ask: str = ""  # the question itself, shown after the explanation and its commands
     choices: tuple[Choice, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()
     summary: CaseSummary | None = None
@@ -64,6 +65,7 @@ class Reply:
         parts = [self.title] if self.title else []
         parts.append(self.text)
         parts += [f"  {c}" for c in self.commands]
+        parts.append(self.ask)
         if self.evidence:
             parts.append("Evidence to collect: " + "; ".join(self.evidence))
         if self.summary:

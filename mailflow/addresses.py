@@ -109,7 +109,7 @@ def tenant_name(text: str) -> str:
     for suffix in (f".{ROUTING_SUFFIX}", ".onmicrosoft.com"):
         if value.endswith(suffix):
             value = value[: -len(suffix)]
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", value):
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", value) or value.isdigit():
         raise InvalidName(
             f"'{text.strip()[:80]}' is not a tenant name; it is the part before .onmicrosoft.com, like contoso"
         )

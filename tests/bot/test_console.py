@@ -23,10 +23,10 @@ def engine_texts(*lines: str) -> list[str]:
     """What the engine itself says for the same input, to compare with the console's output."""
     engine = Engine.default()
     result = engine.start()
-    said = [r.text for r in result.replies]
+    said = [t for r in result.replies for t in (r.text, r.ask)]
     for line in lines:
         result = engine.handle(result.state, line)
-        said += [r.text for r in result.replies if r.kind not in {"summary"}]
+        said += [t for r in result.replies if r.kind != "summary" for t in (r.text, r.ask)]
     return said
 
 

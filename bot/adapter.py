@@ -1,0 +1,93 @@
+"""The CloudAdapter with this bot's one error policy, and a turn runner that reports how the turn went.
+
+botbuilder calls ``on_turn_error`` and then carries on as if the turn succeeded, so the HTTP layer could
+not tell a delivered reply from a lost one. ``run_turn`` keeps the turn's context and returns what the
+error handler recorded, so /api/messages can answer 502 when the channel could not be reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import requests
+from botbuilder.core import Bot, InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on my side; your case is kept, please try again."
+_FAILURE_KEY = "mailflow.turn_failure"
+
+
+class Unauthorized(Exception):
+    """The request's token is missing or invalid (HTTP 401)."""
+
+
+class AuthUnavailable(Exception):
+    """The token could not be checked because the identity metadata could not be fetched (HTTP 503)."""
+
+
+@dataclass
+class TurnFailure:
+    """What went wrong in a turn, as recorded by the error handler."""
+
+    error: BaseException
+    told_user: bool = False
+
+    @property
+    def delivery(self) -> bool:
+        """True when the channel's connector could not be reached or refused a reply."""
+        return isinstance(self.error, ClientRequestError | HttpOperationError | requests.RequestException)
+
+
+@dataclass
+class TurnOutcome:
+    invoke_response: InvokeResponse | None
+    failure: TurnFailure | None
+
+
+class AdapterWithErrorHandler(CloudAdapter):
+    """One place for the error policy: log, apologise if the channel is reachable, never re-raise."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(ConfigurationBotFrameworkAuthentication(settings.sdk_config()))
+        self.on_turn_error = self._on_error
+
+    async def _on_error(self, context: TurnContext, error: Exception) -> None:
+        # User text stays out of the logs: only the error (with a traceback when it is our own bug).
+        failure = TurnFailure(error)
+        context.turn_state[_FAILURE_KEY] = failure
+        if failure.delivery:
+            log.warning("could not deliver a reply to the channel: %s", error)
+        else:
+            log.error("turn failed with %s", type(error).__name__, exc_info=error)
+        if isinstance(error, ClientRequestError):
+            return  # the connector is unreachable: an apology would only wait for the same failure
+        try:
+            await context.send_activity(APOLOGY)
+            failure.told_user = True
+        except Exception as exc:  # the apology is best effort; the HTTP layer reports the failure
+            log.warning("could not send the apology: %s", type(exc).__name__)
+
+    async def run_turn(self, activity: Activity, auth_header: str, bot: Bot) -> TurnOutcome:
+        """Authenticate, then run the bot's turn; raises Unauthorized or AuthUnavailable when the token fails."""
+        try:
+            auth = await self.bot_framework_authentication.authenticate_request(activity, auth_header)
+        except requests.RequestException as exc:  # fetching the OpenID metadata or signing keys failed
+            raise AuthUnavailable(type(exc).__name__) from exc
+        except Exception as exc:  # PermissionError, jwt errors, and plain Exception for a bad endorsement
+            raise Unauthorized(type(exc).__name__) from exc
+        contexts: list[TurnContext] = []
+
+        async def logic(context: TurnContext) -> None:
+            contexts.append(context)
+            await bot.on_turn(context)
+
+        invoke_response = await self.process_activity(auth, activity, logic)
+        failure = contexts[0].turn_state.get(_FAILURE_KEY) if contexts else None
+        return TurnOutcome(invoke_response, failure)

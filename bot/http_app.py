@@ -1,0 +1,210 @@
+"""The aiohttp application: POST /api/messages for the Bot Framework, GET /healthz for probes.
+
+botbuilder 4.17.1's ``CloudAdapter.process`` turns many malformed requests into HTTP 500s, so this module
+reads and checks the request itself and hands the adapter only activities it can run. Every answer is
+JSON with an "error" message when something is wrong; tracebacks go to the log, never to the client.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from botbuilder.core import ConversationState, MemoryStorage, Storage
+from botbuilder.schema import Activity, DeliveryModes
+
+from bot.adapter import AdapterWithErrorHandler, AuthUnavailable, TurnOutcome, Unauthorized
+from bot.settings import Settings
+from bot.teams_bot import MailflowBot
+from dialogs.engine import Engine
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+ADAPTER = web.AppKey("adapter", AdapterWithErrorHandler)
+BOT = web.AppKey("bot", MailflowBot)
+
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class BadActivity(Exception):
+    """A request /api/messages refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, storage: Storage | None = None) -> web.Application:
+    """The whole endpoint; each app has its own adapter, bot and state so tests and benches can run several."""
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[_json_errors])
+    app[SETTINGS] = settings
+    app[ADAPTER] = AdapterWithErrorHandler(settings)
+    app[BOT] = MailflowBot(engine or Engine.default(), ConversationState(storage or MemoryStorage()))
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def messages(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    try:
+        activity = await read_activity(request, settings.max_body_bytes)
+    except BadActivity as exc:
+        return error(exc.status, exc.message)
+    # With authentication off the SDK still tries to decode any token it is given, and fails: ignore it.
+    auth_header = request.headers.get("Authorization", "") if settings.auth_enabled else ""
+    try:
+        outcome = await request.app[ADAPTER].run_turn(activity, auth_header, request.app[BOT])
+    except Unauthorized:
+        return error(401, "the request's token is missing or invalid")
+    except AuthUnavailable:
+        return error(503, "the token could not be checked right now; try again later")
+    except Exception as exc:
+        log.error("could not run the turn: %s", type(exc).__name__, exc_info=exc)
+        return error(502, "the turn could not be run; the conversation was not advanced")
+    return turn_response(outcome)
+
+
+def turn_response(outcome: TurnOutcome) -> web.Response:
+    """201 as the SDK answers, a JSON body for invoke and expectReplies, 502 when the reply was lost."""
+    failure = outcome.failure
+    if failure is not None and (failure.delivery or not failure.told_user):
+        return error(502, "the reply could not be delivered to the channel's serviceUrl; "
+                          "the conversation was not advanced, so the same message can be sent again")
+    response = outcome.invoke_response
+    if response is None:
+        return web.Response(status=201)
+    status = int(response.status)
+    # The SDK hands expectReplies over as an already serialised dict, which its own process() chokes on.
+    body = response.body.serialize() if hasattr(response.body, "serialize") else response.body
+    if body is None:
+        return error(status, "this bot does not handle that invoke") if status >= 400 else web.Response(status=status)
+    return web.json_response(body, status=status)
+
+
+async def read_activity(request: web.Request, max_bytes: int) -> Activity:
+    """The request's activity, or BadActivity with the 4xx it deserves."""
+    if request.content_type != "application/json" and not request.content_type.endswith("+json"):
+        raise BadActivity(415, "the body must be JSON (Content-Type: application/json)")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise BadActivity(413, f"the body is larger than {max_bytes} bytes")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise BadActivity(413, f"the body is larger than {max_bytes} bytes") from None
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: "[[[[..."
+        raise BadActivity(400, "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadActivity(400, "the body must be a JSON object (an activity)")
+    problem = activity_problem(body)
+    if problem:
+        raise BadActivity(400, problem)
+    try:
+        activity = Activity().deserialize(body)
+    except Exception:  # msrest raises DeserializationError and, for odd shapes, plain TypeErrors
+        raise BadActivity(400, "the activity has fields of the wrong type") from None
+    if not (activity.type and activity.conversation and activity.conversation.id):
+        raise BadActivity(400, "the activity has fields of the wrong type")
+    return activity
+
+
+def activity_problem(body: Mapping[str, Any]) -> str | None:
+    """Why the SDK could not run this activity, checked before it tries (and fails with a 500)."""
+    if not _text(body.get("type")):
+        return "the activity has no 'type'"
+    if not _text(body.get("channelId")):
+        return "the activity has no 'channelId'"
+    conversation = body.get("conversation")
+    if not isinstance(conversation, dict) or not _text(conversation.get("id")):
+        return "the activity has no 'conversation' with an 'id'"
+    mode = body.get("deliveryMode")
+    if mode is not None and not isinstance(mode, str):
+        return "'deliveryMode' must be a string"
+    # With expectReplies the replies come back in the HTTP response, so no serviceUrl is needed.
+    if (body.get("serviceUrl") is not None or mode != DeliveryModes.expect_replies) \
+            and not _is_http_url(body.get("serviceUrl")):
+        return "the activity has no 'serviceUrl' (an http or https URL) to send the reply to"
+    for name in ("text", "locale", "id", "replyToId", "name"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return f"'{name}' must be a string"
+    for name in ("from", "recipient"):
+        if body.get(name) is not None and not isinstance(body[name], dict):
+            return f"'{name}' must be an object"
+    return None
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _is_http_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in {"http", "https"} and bool(parts.hostname) and (parts.port or 1) > 0
+    except ValueError:  # a bad port or IPv6 literal
+        return False
+
+
+@web.middleware
+async def _json_errors(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """aiohttp's own 404/405/413 pages and any unexpected failure as JSON, without a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = error(exc.status, exc.reason)
+        if "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    except Exception as exc:
+        log.error("unexpected failure on %s", request.path, exc_info=exc)
+        return error(500, "internal error")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings) -> None:
+    """Run the endpoint until interrupted (``mailflow serve``)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    auth = "on" if settings.auth_enabled else "off"
+    if not settings.auth_enabled and not is_loopback(settings.host):
+        print(f"warning: authentication is off (no MicrosoftAppId) and {settings.host} is reachable from other "
+              "machines: anyone who can reach it can talk to the bot and make it post to any serviceUrl",
+              file=sys.stderr)
+
+    def announce(_message: str) -> None:
+        print(f"mailflow-assistant listening on http://{settings.host}:{settings.port}/api/messages (auth {auth})",
+              flush=True)
+
+    try:
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=announce)
+    except OSError as exc:  # port in use, address not available
+        raise SystemExit(f"mailflow: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None

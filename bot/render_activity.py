@@ -48,6 +48,8 @@ def reply_markdown(reply: Reply) -> str:
         blocks.append("Using:\n" + _bullets(f"{label}: {value}" for label, value in reply.facts))
     if reply.commands:
         blocks.append("Run:\n" + code_block(reply.commands))
+    if reply.ask:
+        blocks.append(f"**{escape(reply.ask)}**")
     if reply.evidence:
         blocks.append("Collect first:\n" + _bullets(reply.evidence))
     if reply.summary:

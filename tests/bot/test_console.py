@@ -95,3 +95,21 @@ def test_help_lists_the_commands():
     assert out.returncode == 0
     for command in ("chat", "serve", "diagram"):
         assert command in out.stdout
+
+
+def test_all_scripted_conversations_through_the_console():
+    from dialogs.flows import load_flows
+    from tests.scripts import SCRIPTS
+
+    lines = [line for script in SCRIPTS for line in (*script.inputs, "restart")]
+    out = chat(*lines)
+    assert out.returncode == 0, out.stderr
+    flows = load_flows()
+    position = 0
+    for script in SCRIPTS:
+        state = flows[script.flow].states[script.state]
+        marker = f": {state['title']} ==" if "outcome" in state else f"-- {state['title']} --"
+        found = out.stdout.find(marker, position)
+        assert found >= 0, f"{script.name}: {marker!r} not shown"
+        position = found
+    assert "Traceback" not in out.stdout

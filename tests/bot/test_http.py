@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import socket
@@ -88,6 +89,7 @@ async def test_scripted_conversation_menu_answers_summary_back_restart(client, s
     first = await say(client, stub, "script", "hi")
     assert texts(first) == mirror.say("hi")
     assert "Hi! I help you find out why an email did not arrive" in first[0]["text"]
+    assert "Tell me what happened in your own words" in first[0]["text"]
     assert first[0]["textFormat"] == "markdown"
     assert [a["value"] for a in first[0]["suggestedActions"]["actions"]] == MENU_LABELS
     await converse(client, stub, mirror, "script", *GENERAL)
@@ -284,7 +286,9 @@ async def test_unreachable_service_url_is_502_and_the_retry_resumes_at_the_same_
     assert response.status == 502, body
     assert "serviceUrl" in json.loads(body)["error"] and "Traceback" not in body
     assert stub.replies_to(lost["id"]) == []
-    await converse(client, stub, mirror, "flaky", "next", "next")  # same step as before the failure
+    await send(client, {**lost, "serviceUrl": stub.url})  # the channel retries the same activity
+    assert texts(stub.replies_to(lost["id"])) == mirror.say("next")  # from the step before the failure
+    await converse(client, stub, mirror, "flaky", "next")
 
 
 class BrokenEngine(Engine):
@@ -320,14 +324,22 @@ def test_markdown_rendering_of_commands_facts_evidence_and_summary():
     summary = CaseSummary("Scenario A", (("Recipient", "a_b@contoso.com"),), (Step("Where", "cloud"),),
                           "Done", "Our admin", ("the NDR",))
     reply = Reply("Look it up on mail.<our domain>:", kind="outcome", title="Solved: MX", facts=(("Domain", "x.com"),),
-                  commands=("Resolve-DnsName -Type MX <domain>",), evidence=("the NDR",), summary=summary,
-                  choices=(Choice("restart", "Start a new case"),))
+                  commands=("Resolve-DnsName -Type MX <domain>",), ask="What does it say?", evidence=("the NDR",),
+                  summary=summary, choices=(Choice("restart", "Start a new case"),))
     text = reply_to_activity(reply, "emulator").text
     assert text.startswith("**Solved: MX**\n\nLook it up on mail.&lt;our domain>:")
-    assert "```\nResolve-DnsName -Type MX <domain>\n```" in text
+    assert "```\nResolve-DnsName -Type MX <domain>\n```\n\n**What does it say?**" in text
     assert "- Domain: x.com" in text and "- the NDR" in text
     assert "```\nCASE SUMMARY\nScenario: Scenario A\n" in text and text.count("```") == 4
     assert text.endswith("1. Start a new case")
+
+
+RENDERED_FIELDS = {"text", "kind", "title", "commands", "ask", "choices", "facts", "summary", "evidence"}
+
+
+def test_the_renderer_knows_every_reply_field():
+    """A field added to Reply must be added to render_activity too (then to this list)."""
+    assert {f.name for f in dataclasses.fields(Reply)} == RENDERED_FIELDS
 
 
 def test_teams_menus_longer_than_six_are_split_over_cards():
@@ -390,3 +402,25 @@ def test_mailflow_serve_announces_itself_and_answers():
         process.wait(timeout=10)
         process.stdout.close()
         process.stderr.close()
+
+
+async def test_all_scripted_conversations_over_http(client, stub, engine):
+    """The same scripts as the engine and console tests, each in its own conversation, several at once."""
+    import asyncio
+
+    from tests.scripts import SCRIPTS
+
+    async def play(script) -> tuple[str, list[dict]]:
+        replies: list[dict] = []
+        for text in script.inputs:
+            replies = await say(client, stub, f"script-{script.name}", text)
+            assert replies, (script.name, text)
+        return script.name, replies
+
+    results = dict(await asyncio.gather(*(play(s) for s in SCRIPTS)))
+    for script in SCRIPTS:
+        state = engine.flows[script.flow].states[script.state]
+        shown = "\n".join(r.get("text", "") for r in results[script.name])
+        assert state["title"] in shown, script.name
+        if "outcome" in state:
+            assert "CASE SUMMARY" in shown

@@ -6,8 +6,9 @@ transitions) whose states also carry what the bot says. Keys a state may have:
 - ``say``: what the bot explains at this step; ``{recipient}`` style fields are filled from facts.
 - ``run``: commands to run, filled the same way.
 - ``ask`` + ``choices`` (id -> label): a question; each id is the trigger of a transition.
-- ``fact``: ask for one fact (see dialogs.facts); the trigger is ``answered`` (or ``skip`` when
-  ``optional``). A fact already known is not asked again.
+- ``fact``: ask for one fact (see dialogs.facts); the trigger is ``answered`` (or ``skip``; a fact
+  marked ``required`` cannot be skipped). A fact already known is not asked again; ``example``
+  replaces the fact's usual example where it would read wrong.
 - ``interpret``: read free text with a named interpreter (dialogs.interpreters).
 - ``outcome`` (+ ``evidence``, optional ``who``): an end of the flow.
 - ``handoff``: continue in another flow (``{scenario}`` means the flow a fact names).

@@ -11,7 +11,7 @@ from dialogs.interpreters import INTERPRETERS, TRIGGERS
 
 INTERPRETER_FACTS = frozenset({"scenario", "scenario_title", "scenario_reasons"})
 KNOWN_KEYS = frozenset({"name", "title", "say", "ask", "run", "choices", "fact", "required", "interpret",
-                        "outcome", "evidence", "who", "handoff"})
+                        "outcome", "evidence", "who", "handoff", "example"})
 
 
 def _edges(flow: Flow) -> dict[str, set[str]]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 S, R, D = "me@fabrikam.com", "user@contoso.com", "yesterday"
 OUT_S, OUT_R = "user@contoso.com", "someone@fabrikam.com"
+K = "Outbound to contoso on-premises"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,14 @@ def _a(state: str, *answers: str) -> Script:
 
 def _b(state: str, *answers: str) -> Script:
     return Script(f"B-{state}", ("3", S, R, D, "contoso", *answers), "scenario_b", state)
+
+
+def _c(state: str, *answers: str) -> Script:
+    return Script(f"C-{state}", ("4", OUT_S, OUT_R, D, *answers), "scenario_c", state)
+
+
+def _d(state: str, *answers: str) -> Script:
+    return Script(f"D-{state}", ("5", OUT_S, OUT_R, D, "mail.contoso.com", *answers), "scenario_d", state)
 
 
 SCRIPTS: tuple[Script, ...] = (
@@ -72,6 +81,40 @@ SCRIPTS: tuple[Script, ...] = (
     _b("escalate_onprem", "none", "stuck", "yes", "hybrid", "other"),
     _b("ip_blocked", "none", "stuck", "yes", "hybrid", "blocked"),
     _b("connector_mismatch", "none", "stuck", "yes", "hybrid", "later", "no"),
+    # Case C: Office 365 -> outside recipient.
+    _c("never_sent", "none", "outbox"),
+    _c("trace_gap", "none", "sent"),
+    _c("recipient_dns", "failed", "dns"),
+    _c("bad_address", "failed", "remote", "no", "unknown"),
+    _c("remote_refused", "failed", "remote", "no", "other"),
+    _c("fix_auth", "failed", "remote", "no", "policy", "no"),
+    _c("hrdp_content", "failed", "remote", "yes", "content"),
+    _c("remote_tempfail", "pending", "noanswer", "temp"),
+    _c("remote_unreachable", "pending", "noanswer", "noconnect"),
+    _c("support", "pending", "noanswer", "ok", "yes"),
+    _c("restricted_sender", "failed", "restricted"),
+    _c("own_policy", "failed", "policy"),
+    _c("tenant_limited", "failed", "tenant"),
+    _c("delivered_silent", "delivered", "their"),
+    _c("delivered_bounced", "delivered", "bounce"),
+    _c("unexpected_route", "delivered", "other"),
+    Script("C-to-D", ("4", OUT_S, OUT_R, D, "delivered", "onprem"), "scenario_d", "ask_onprem"),
+    # Case D: hybrid with centralized mail flow.
+    _d("never_sent", "none", "outbox"),
+    _d("trace_gap", "none", "sent"),
+    _d("outbound_spam", "spam"),
+    _d("connector_mismatch", "failed", K, "wrongname"),
+    _d("cmt_off", "failed", K, "direct"),
+    _d("connector_settings", "failed", K, "yes", "refused", "no"),
+    _d("onprem_rejects", "failed", K, "yes", "refused", "yes", "rejected"),
+    _d("firewall", "pending", K, "yes", "noanswer", "none"),
+    _d("support", "pending", K, "yes", "noanswer", "unclear"),
+    _d("remote_delivered", "delivered", K, "yes", "sent"),
+    _d("bad_address", "delivered", K, "yes", "unknown"),
+    _d("remote_refused", "delivered", K, "yes", "refused", "yes"),
+    _d("fix_auth", "delivered", K, "yes", "refused", "no"),
+    _d("onprem_outbound", "delivered", K, "yes", "queued", "blocked"),
+    _d("remote_unreachable", "delivered", K, "yes", "queued", "theirs"),
     # Finding the case by describing it, then the end-user path and the general explanation.
     Script("describe-A", ("mail from gmail to our O365 users bounces", "yes", S, R, D, "quarantined"),
            "scenario_a", "quarantined"),
@@ -83,4 +126,8 @@ SCRIPTS: tuple[Script, ...] = (
     Script("user-outbox", ("7", "silent", "no"), "end_user", "outbox"),
     Script("user-junk", ("7", "incoming", "yes"), "end_user", "found_in_junk"),
     Script("general", ("1", "next", "next", "next", "next", "done"), "general", "finished"),
+    Script("questions-D", ("6", "2", "yes", OUT_S, OUT_R, D, "mail.contoso.com", "spam"), "scenario_d",
+           "outbound_spam"),
+    Script("describe-C", ("our users can't send to yahoo", "y", OUT_S, OUT_R, D, "delivered", "their"), "scenario_c",
+           "delivered_silent"),
 )

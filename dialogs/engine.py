@@ -272,7 +272,8 @@ class Engine:
             return [outcome, Reply("Case summary", kind="summary", summary=summary, choices=AFTER_OUTCOME)]
         if "fact" in state:
             fact = FACT_TYPES[state["fact"]]
-            ask = fill(state.get("ask") or f"What is the {fact.label}?", values) + f" (for example {state.get('example', fact.example)})"
+            example = state.get("example", fact.example)
+            ask = fill(state.get("ask") or f"What is the {fact.label}?", values) + f" (for example {example})"
             choices = () if state.get("required") else (Choice("skip", "Skip, I don't know"),)
         else:
             ask = fill(state.get("ask", ""), values)

@@ -22,6 +22,7 @@ from mailflow.addresses import InvalidName
 from mailflow.glossary import GLOSSARY, lookup
 
 ENTRY_FLOW = "triage"
+USER_FLOW = "end_user"  # where anyone who says they are not an admin continues, at any step
 AFTER_OUTCOME = (Choice("restart", "Start a new case"), Choice("back", "Back one step"),
                  Choice("summary", "Show the summary again"))
 COMMANDS: Mapping[str, frozenset[str]] = {
@@ -32,6 +33,10 @@ COMMANDS: Mapping[str, frozenset[str]] = {
     "summary": frozenset({"summary", "/summary", "case summary", "show summary", "recap", "ticket"}),
     "quit": frozenset({"quit", "exit", "/quit", "bye", "goodbye", "stop", "end", "close"}),
     "glossary": frozenset({"glossary", "/glossary", "terms"}),
+    "not_admin": frozenset({"i'm not an admin", "i am not an admin", "im not an admin", "not an admin",
+                            "i'm not admin", "not admin", "i'm not an administrator", "i am not an administrator",
+                            "i'm just a user", "i am just a user", "end user", "i'm an end user", "no admin rights",
+                            "i don't have admin rights", "i'm not it"}),
 }
 GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "start", "/start", "good morning", "good afternoon",
                        "good evening", "yo", "howdy"})
@@ -151,6 +156,12 @@ class Engine:
             names = ", ".join(t.name for t in GLOSSARY)
             return [Reply(f"Terms I can explain: {names}. Ask 'what is <term>'.", kind="glossary"),
                     *self._prompt(conv, short=True)], False
+        if command == "not_admin" and USER_FLOW in self.flows and conv.flow != USER_FLOW:
+            conv.history.append({"flow": conv.flow, "state": conv.state, "answer": "I'm not an admin", "undo": {}})
+            user = self.flows[USER_FLOW]
+            conv.flow, conv.version, conv.state = user.name, user.version, user.initial
+            intro = Reply(fill(user.intro, template_values(conv.facts)), kind="notice", title=user.title)
+            return [intro, *self._advance(conv)], False
         if reply := self._glossary(said):
             return [reply, *self._prompt(conv, short=True)], False
         return self._answer(conv, said), False
@@ -315,6 +326,7 @@ class Engine:
             "Answer each question by number, by its label, or with yes/no where it fits. You can also type:\n"
             "- back: undo your last answer\n- restart: start a new case\n- summary: show the case so far\n"
             "- what is <term>: explain a term (EOP, NDR, smart host, HRDP...); 'glossary' lists them\n"
+            "- not an admin: switch to the steps anyone can do, ending in a ticket for the helpdesk\n"
             "- quit: end the conversation", kind="help", title="How to use me")
 
     def _glossary(self, said: str) -> Reply | None:

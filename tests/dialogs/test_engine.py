@@ -181,3 +181,13 @@ def test_outcome_offers_next_steps_by_number(engine):
             break
     again = engine.handle(visit.state, "1")
     assert again.state == engine.start().state
+
+
+def test_saying_not_an_admin_mid_case_switches_to_the_helpdesk_path(engine):
+    result = run(engine, "4", "user@contoso.com", "someone@fabrikam.com")
+    switched = engine.handle(result.state, "I'm not an admin")
+    assert switched.state["flow"] == "end_user"
+    assert switched.state["facts"]["sender"] == "user@contoso.com"
+    assert switched.replies[0].title == engine.flows["end_user"].title
+    undone = engine.handle(switched.state, "back")
+    assert (undone.state["flow"], undone.state["state"]) == (result.state["flow"], result.state["state"])

@@ -6,6 +6,7 @@ so conversations can be scripted: ``printf '4\\nuser@contoso.com\\n' | mailflow 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -65,6 +66,10 @@ class Console:
 
 def line_reader(stream: TextIO, *, interactive: bool) -> Callable[[], str | None]:
     """Read one line at a time; None at end of input."""
+
+    if interactive:
+        with contextlib.suppress(ImportError):  # readline is not on every platform
+            import readline  # noqa: F401  (line editing and history for input())
 
     def read() -> str | None:
         if interactive:

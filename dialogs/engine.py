@@ -22,6 +22,7 @@ from mailflow.addresses import InvalidName
 from mailflow.glossary import GLOSSARY, lookup
 
 ENTRY_FLOW = "triage"
+MAX_HISTORY = 40  # answers kept for "back" and the summary; bounds the stored state of looping conversations
 USER_FLOW = "end_user"  # where anyone who says they are not an admin continues, at any step
 AFTER_OUTCOME = (Choice("restart", "Start a new case"), Choice("back", "Back one step"),
                  Choice("summary", "Show the summary again"))
@@ -219,6 +220,7 @@ class Engine:
             return None
         undo = {k: conv.facts.get(k) for k in facts if conv.facts.get(k) != facts[k]}
         conv.history.append({"flow": conv.flow, "state": conv.state, "answer": answer, "undo": undo})
+        del conv.history[:-MAX_HISTORY]
         conv.facts.update(facts)
         conv.state = position.state
         return self._advance(conv)

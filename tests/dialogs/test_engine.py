@@ -191,3 +191,15 @@ def test_saying_not_an_admin_mid_case_switches_to_the_helpdesk_path(engine):
     assert switched.replies[0].title == engine.flows["end_user"].title
     undone = engine.handle(switched.state, "back")
     assert (undone.state["flow"], undone.state["state"]) == (result.state["flow"], result.state["state"])
+
+
+def test_a_conversation_that_loops_keeps_a_bounded_state(engine):
+    from dialogs.engine import MAX_HISTORY
+
+    result = engine.start()
+    for _ in range(30):  # the general explanation hands back to the menu, which offers it again
+        for text in ("1", "next", "next", "next", "next", "1"):
+            result = engine.handle(result.state, text)
+    assert len(result.state["history"]) == MAX_HISTORY
+    assert len(json.dumps(result.state)) < 4096
+    assert engine.handle(result.state, "back").state["history"] == result.state["history"][:-1]

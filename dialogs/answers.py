@@ -24,6 +24,12 @@ SYNONYMS: Mapping[str, frozenset[str]] = {
     "skip": frozenset({"skip", "don't know", "dont know", "i don't know", "unknown", "not sure", "pass", "-",
                        "n/a", "na", "no idea"}),
 }
+_NOT_SURE = frozenset({"i don't know", "i dont know", "don't know", "dont know", "dunno", "not sure", "no idea",
+                       "unsure", "can't tell", "cant tell", "i can't tell", "unknown", "no clue"})
+SYNONYMS = {**SYNONYMS, "unsure": _NOT_SURE, "unknown": _NOT_SURE}
+# "scenario C", "case b", "option 2": the leading word adds nothing.
+_LEAD_WORDS = re.compile(r"^(?:(?:scenario|case|option|number|choice|answer)\s+|(?:no|nr)\.\s*|#\s*)",
+                         re.IGNORECASE)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
@@ -43,7 +49,7 @@ def _key(text: str) -> str:
 
 def match_choice(text: str, choices: Mapping[str, str]) -> str | None:
     """Return the id of the choice ``text`` names, or None. ``choices`` maps id -> label."""
-    key = _key(text)
+    key = _LEAD_WORDS.sub("", _key(text)) or _key(text)
     if not key:
         return None
     ids = list(choices)

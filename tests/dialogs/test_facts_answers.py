@@ -60,3 +60,14 @@ def test_template_values_derive_what_commands_need():
     assert values["recipient_eop_host"] == "contoso-com.mail.protection.outlook.com"
     assert values["routing_address"] == "alice@contoso.mail.onmicrosoft.com"
     assert fill("{connector} / {sending_ip}", values) == "<outbound connector name> / <sending server's public IP>"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("A", "a"), ("scenario C", "c"), ("case d", "d"), ("option 2", "a"), ("#3", "b"), ("no. 4", "c"),
+    ("I dont know", "unsure"), ("dunno", "unsure"), ("not sure", "unsure"), ("number", None), ("nope", None),
+])
+def test_menu_answers_people_type(text, expected):
+    from dialogs.flows.triage import FLOW
+
+    menu = next(s for s in FLOW["states"] if s["name"] == "menu")
+    assert match_choice(text, menu["choices"]) == expected

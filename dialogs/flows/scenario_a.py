@@ -5,13 +5,9 @@ trace, the MX record, then what EOP answered the sending server (block list, our
 connector) and finally Microsoft support. Without a trace, only the sender's SMTP send log can tell.
 """
 
-_TRACE_EVIDENCE = [
-    "The message trace row for {sender} -> {recipient} ({start_date} to {end_date}) with its MessageTraceId",
-    "The Get-MessageTraceDetailV2 output (or the trace details page) for that message",
-]
-_SEND_LOG = ("The sending server's SMTP send log for the attempt to {recipient} on {date}, showing the "
-             "remote host it connected to and EOP's reply")
-_DETAIL = "Get-MessageTraceDetailV2 -MessageTraceId <MessageTraceId> -RecipientAddress {recipient}"
+from dialogs.flows import common
+
+_TRACE_EVIDENCE = common.trace_evidence("row for {sender} -> {recipient}")
 
 FLOW = {
     "name": "scenario_a",
@@ -23,12 +19,7 @@ FLOW = {
              "Exchange Online. We start from the message trace and work back towards the sender.",
     "initial": "ask_sender",
     "states": [
-        {"name": "ask_sender", "title": "Sender", "fact": "sender",
-         "ask": "Who sent the message? Give the outside sender's address."},
-        {"name": "ask_recipient", "title": "Recipient", "fact": "recipient",
-         "ask": "Which of your users should have received it?"},
-        {"name": "ask_date", "title": "Date sent", "fact": "date",
-         "ask": "When was it sent? A date, 'yesterday' or '3 days ago' all work."},
+        *common.inbound_facts(),  # ask_sender, ask_recipient, ask_date
 
         {"name": "trace", "title": "Message trace in Exchange Online",
          "say": "First find out whether EOP ever took the message in. Open the Exchange admin center > Mail "
@@ -37,18 +28,15 @@ FLOW = {
          "run": ["Get-MessageTraceV2 -RecipientAddress {recipient} -SenderAddress {sender} "
                  "-StartDate {start_date} -EndDate {end_date}",
                  "Get-MessageTraceV2 -RecipientAddress {recipient} -StartDate {start_date} -EndDate {end_date}"],
-         "ask": "What status does the trace show for this message?",
-         "choices": {"delivered": "Delivered", "failed": "Failed", "pending": "Pending (deferred, still retrying)",
-                     "quarantined": "Quarantined", "spam": "Filtered as spam (FilteredAsSpam)",
-                     "none": "Not there at all"}},
+         "ask": common.TRACE_STATUS_ASK,
+         "choices": common.INBOUND_TRACE_CHOICES},
 
         # -- Delivered ----------------------------------------------------------------------------
         {"name": "delivered", "title": "Delivered, but the user can't see it",
          "say": "Delivered means EOP put the message into {recipient}'s mailbox, so the search moves inside "
-                "the mailbox. Look in Junk Email, Deleted Items, Archive and other folders (Outlook on the "
-                "web searches them all), and check the inbox rules, which often move or delete mail quietly:",
-         "run": ["Get-InboxRule -Mailbox {recipient} | Format-List Name,Enabled,From,MoveToFolder,"
-                 "DeleteMessage,ForwardTo,RedirectTo"],
+                "the mailbox. " + common.MAILBOX_FOLDERS + ", and check the inbox rules, which often move or "
+                "delete mail quietly:",
+         "run": [common.INBOX_RULES],
          "ask": "Did you find the message?",
          "choices": {"yes": "Yes, it was in another folder or a rule moved it", "no": "No, it's nowhere"}},
         {"name": "delivered_found", "title": "Delivered: the message was in another folder",
@@ -62,8 +50,7 @@ FLOW = {
                 "is still missing, search for it with a Content search in the Microsoft Purview portal (by "
                 "sender, subject and date). Also try Outlook on the web: a damaged Outlook cache can hide "
                 "mail that is really there.",
-         "run": ["Get-Mailbox {recipient} | Format-List ForwardingAddress,ForwardingSmtpAddress,"
-                 "DeliverToMailboxAndForward", _DETAIL],
+         "run": [common.MAILBOX_FORWARDING, common.TRACE_DETAIL],
          "evidence": [*_TRACE_EVIDENCE,
                       "The Get-InboxRule and Get-Mailbox forwarding output for {recipient}"]},
 
@@ -71,8 +58,8 @@ FLOW = {
         {"name": "failed", "title": "Why the trace says Failed",
          "say": "Failed means EOP accepted the message from the sender but then refused to deliver it. The "
                 "reason is in the details: click the message in the trace, or use its MessageTraceId here:",
-         "run": [_DETAIL + " | Format-List Date,Event,Action,Detail"],
-         "ask": "What does the Fail event's detail say?",
+         "run": [common.TRACE_DETAIL],
+         "ask": common.FAIL_EVENT_ASK,
          "choices": {"recipient": "Recipient not found or not valid (5.1.10, 5.1.1, 5.4.1)",
                      "policy": "Blocked by our own settings: a mail flow rule, a delivery restriction or a "
                                "size limit (5.7.1, 5.7.12, 5.7.133-5.7.136, 5.2.3)",
@@ -107,7 +94,7 @@ FLOW = {
          "say": "Pending means EOP still holds the message and keeps retrying (for about a day before it "
                 "gives up and bounces it). A message only minutes old may simply be on its way. Otherwise the "
                 "latest Defer event in the detail says what it is waiting for:",
-         "run": [_DETAIL + " | Format-List Date,Event,Action,Detail"],
+         "run": [common.TRACE_DETAIL],
          "ask": "What does the latest Defer event mention?",
          "choices": {"mailbox": "The mailbox: full, over quota or busy (4.3.2, STOREDRV, quota)",
                      "routing": "Passing it on to another server or connector (for example our on-premises "
@@ -138,17 +125,10 @@ FLOW = {
         # -- Quarantined and FilteredAsSpam ---------------------------------------------------------
         {"name": "quarantined", "title": "Held in quarantine",
          "outcome": "our_admin",
-         "say": "EOP kept the message in quarantine instead of delivering it. Find it in the Microsoft Defender "
-                "portal (https://security.microsoft.com/quarantine) or with PowerShell; the details show why. "
-                "If it was held as spam, bulk or ordinary phishing and the message is expected, release it and "
-                "report it to Microsoft as a false positive (Defender portal > Submissions). If it was held as "
-                "malware or high confidence phishing, let your security admin review it before anyone releases "
-                "it, and tell the sender their system may be infected.",
-         "run": ["Get-QuarantineMessage -RecipientAddress {recipient} -SenderAddress {sender} | Format-List "
-                 "Identity,ReceivedTime,Subject,QuarantineTypes,PolicyName,ReleaseStatus",
-                 "Release-QuarantineMessage -Identity <Identity> -ReleaseToAll"],
-         "who": "Your Microsoft 365 admin (or whoever manages quarantine)",
-         "evidence": [*_TRACE_EVIDENCE, "The quarantine details: reason (QuarantineTypes) and policy name"]},
+         "say": common.QUARANTINE_SAY,
+         "run": common.QUARANTINE_RUN,
+         "who": common.QUARANTINE_WHO,
+         "evidence": [*_TRACE_EVIDENCE, common.QUARANTINE_EVIDENCE]},
         {"name": "spam", "title": "Filtered as spam",
          "say": "FilteredAsSpam means EOP delivered the message but applied the spam action, usually a move to "
                 "Junk Email, so ask the user to look there first. To see why it was judged spam, open the "
@@ -191,7 +171,7 @@ FLOW = {
                 "Settings > Domains (normally {recipient_eop_host}) and remove old MX entries. If a filtering "
                 "service is meant to sit in front of EOP, trace the message in that service first: it becomes "
                 "the sending server towards EOP and needs a matching Partner inbound connector.",
-         "evidence": ["The output of Resolve-DnsName -Type MX {recipient_domain}",
+         "evidence": [common.MX_LOOKUP_EVIDENCE,
                       "The expected MX value from Microsoft 365 admin center > Settings > Domains"]},
         {"name": "go_b", "handoff": "scenario_b"},
         {"name": "sender_logs", "title": "Sender's send log",
@@ -206,7 +186,7 @@ FLOW = {
          "say": "Nothing reached your tenant, so there is nothing to look at on your side. Ask the sender to "
                 "pass the request to their mail admin and to send back the items below. Once you have them, "
                 "start this case again and answer 'yes' at the send log step.",
-         "evidence": [_SEND_LOG,
+         "evidence": [common.SENDER_SEND_LOG,
                       "The bounce (NDR) the sender received, attached as a file, if there was one",
                       "The public IP address their server sends from",
                       "How they deliver to {recipient_domain}: by MX lookup, or through a smart host or "
@@ -237,7 +217,7 @@ FLOW = {
          "say": "Send the sender's mail admin this: their IP {sending_ip} is on the EOP block list "
                 "(5.7.606-5.7.649 / Blocklist 1). They must fix the cause, then request removal at "
                 "https://sender.office.com, and resend once it is done. Your own allow lists cannot override it.",
-         "evidence": ["The bounce or send log line quoting the block and the IP {sending_ip}", _SEND_LOG]},
+         "evidence": ["The bounce or send log line quoting the block and the IP {sending_ip}", common.SENDER_SEND_LOG]},
         {"name": "rejected_by_us", "title": "EOP refused it because of our own settings",
          "outcome": "our_admin",
          "say": "The refusal comes from your tenant's configuration. 5.7.513 means {sending_ip} is on your own "
@@ -257,7 +237,7 @@ FLOW = {
                 "lets port 25 out to it, and that any smart host they relay through is working. From their "
                 "sending server they can test:",
          "run": ["Resolve-DnsName -Type MX {recipient_domain}", "Test-NetConnection {recipient_eop_host} -Port 25"],
-         "evidence": [_SEND_LOG + " (the timeout, refusal or DNS error)",
+         "evidence": [common.SENDER_SEND_LOG + " (the timeout, refusal or DNS error)",
                       "The result of the two test commands, run on the sending server"]},
 
         # -- Partner inbound connector ---------------------------------------------------------------
@@ -287,7 +267,8 @@ FLOW = {
                  "New-InboundConnector -Name \"Partner {sender_domain}\" -ConnectorType Partner "
                  "-SenderDomains {sender_domain} -RequireTls $true -TlsSenderCertificateName {sending_server}"],
          "who": "Your admin creates the connector; the sender's mail admin checks their send connector matches",
-         "evidence": [_SEND_LOG, "The sending IP {sending_ip} and certificate name, confirmed by the sender"]},
+         "evidence": [common.SENDER_SEND_LOG,
+                      "The sending IP {sending_ip} and certificate name, confirmed by the sender"]},
         {"name": "connector_fix", "title": "Partner inbound connector doesn't match the sender",
          "outcome": "our_admin",
          "say": "Correct the connector so it describes what the partner really uses. Watch the two Restrict "
@@ -297,7 +278,7 @@ FLOW = {
          "run": ["Set-InboundConnector -Identity \"<connector name>\" -SenderIPAddresses {sending_ip}",
                  "Set-InboundConnector -Identity \"<connector name>\" -TlsSenderCertificateName {sending_server}"],
          "who": "Your admin and the sender's mail admin, together",
-         "evidence": ["The Get-InboundConnector output", _SEND_LOG]},
+         "evidence": ["The Get-InboundConnector output", common.SENDER_SEND_LOG]},
         {"name": "sender_side", "title": "Sender's send connector",
          "say": "Your side matches, so check theirs. Their send connector (or gateway route) for "
                 "{recipient_domain} must deliver to {recipient_eop_host} or by MX lookup, from the IP your "
@@ -311,7 +292,7 @@ FLOW = {
                 "{sending_server}, TLS required or not) and ask them to make their send connector for "
                 "{recipient_domain} match, then resend and send you the log of the new attempt.",
          "evidence": ["Your Get-InboundConnector output for the Partner connector",
-                      "Their send connector settings for {recipient_domain}", _SEND_LOG]},
+                      "Their send connector settings for {recipient_domain}", common.SENDER_SEND_LOG]},
 
         # -- Escalation -------------------------------------------------------------------------------
         {"name": "escalate_trace", "title": "Unexplained trace result: open a Microsoft support case",
@@ -320,17 +301,17 @@ FLOW = {
                 "365 admin center (Help & support) and attach the items below, so support doesn't have to ask "
                 "for them first.",
          "evidence": [*_TRACE_EVIDENCE,
-                      "The message's Message-ID header and the time it was sent, in UTC",
+                      common.MESSAGE_ID_EVIDENCE,
                       "What you already checked in this case (copy this summary)"]},
         {"name": "escalate_connection", "title": "EOP keeps refusing the sender: open a Microsoft support case",
          "outcome": "escalate",
          "say": "Everything you can check matches, and EOP still won't take the message. Open a case from the "
                 "Microsoft 365 admin center (Help & support). Support will need the sender's send log; without "
                 "it they cannot look into a message that never appeared in your trace.",
-         "evidence": [_SEND_LOG,
+         "evidence": [common.SENDER_SEND_LOG,
                       "The sending IP {sending_ip} and, if it was delisted, when the removal was requested",
                       "Your Get-InboundConnector output and the sender's send connector settings",
-                      "The bounce (NDR) the sender received, if any"]},
+                      common.SENDER_BOUNCE]},
     ],
     "transitions": [
         {"trigger": "answered", "source": "ask_sender", "dest": "ask_recipient"},

@@ -6,17 +6,15 @@ tracking; from there either towards the sender (receive log, firewall) or toward
 (recipient object, send connector, queue, send log, connector match, block list, support).
 """
 
-_TRACE_EVIDENCE = [
-    "The message trace rows for {recipient} and {routing_address} ({start_date} to {end_date}) with the "
-    "MessageTraceId",
-    "The Get-MessageTraceDetailV2 output (or the trace details page) for that message",
-]
+from dialogs.flows import common
+
+_TRACE_EVIDENCE = common.trace_evidence("rows for {recipient} and {routing_address}")
 _TRACKING = "The on-premises message tracking output for {recipient} from {start_date} to {end_date}"
 _SEND_LOG = ("The on-premises SMTP send protocol log (SEND*.LOG) of the hybrid connector for the attempts, "
              "showing EOP's reply")
 _QUEUE = "The Get-Queue output with the LastError of the queue holding the message"
 _HYBRID_SEND = "the hybrid send connector, 'Outbound to Office 365' (newer wizards add a GUID to the name)"
-_DETAIL = "Get-MessageTraceDetailV2 -MessageTraceId <MessageTraceId> -RecipientAddress {routing_address}"
+_DETAIL = common.trace_detail("{routing_address}")
 
 FLOW = {
     "name": "scenario_b",
@@ -29,12 +27,7 @@ FLOW = {
              "backwards, one hop at a time.",
     "initial": "ask_sender",
     "states": [
-        {"name": "ask_sender", "title": "Sender", "fact": "sender",
-         "ask": "Who sent the message? Give the outside sender's address."},
-        {"name": "ask_recipient", "title": "Recipient", "fact": "recipient",
-         "ask": "Which of your users should have received it?"},
-        {"name": "ask_date", "title": "Date sent", "fact": "date",
-         "ask": "When was it sent? A date, 'yesterday' or '3 days ago' all work."},
+        *common.inbound_facts(),  # ask_sender, ask_recipient, ask_date
         {"name": "ask_tenant", "title": "Tenant name", "fact": "tenant",
          "ask": "What is your tenant's name, the part before .onmicrosoft.com? Remote routing addresses end "
                 "in @<tenant>.mail.onmicrosoft.com; the Microsoft 365 admin center > Settings > Domains lists it."},
@@ -48,26 +41,21 @@ FLOW = {
          "run": ["Get-MessageTraceV2 -RecipientAddress {recipient} -StartDate {start_date} -EndDate {end_date}",
                  "Get-MessageTraceV2 -RecipientAddress {routing_address} -StartDate {start_date} "
                  "-EndDate {end_date}"],
-         "ask": "What status does the trace show for this message?",
-         "choices": {"delivered": "Delivered", "failed": "Failed", "pending": "Pending (deferred, still retrying)",
-                     "quarantined": "Quarantined", "spam": "Filtered as spam (FilteredAsSpam)",
-                     "none": "Not there at all"}},
+         "ask": common.TRACE_STATUS_ASK,
+         "choices": common.INBOUND_TRACE_CHOICES},
         {"name": "exo_delivered", "title": "Delivered to the cloud mailbox: look inside the mailbox",
          "outcome": "our_admin",
-         "say": "The whole hybrid path worked: Exchange Online put the message into {recipient}'s mailbox. Look "
-                "in Junk Email, Deleted Items, Archive and other folders (Outlook on the web searches all of "
-                "them) and check inbox rules and forwarding. If the user reads mail in an on-premises mailbox "
-                "by mistake, point their Outlook at the cloud mailbox.",
-         "run": ["Get-InboxRule -Mailbox {recipient} | Format-List Name,Enabled,MoveToFolder,DeleteMessage,"
-                 "ForwardTo,RedirectTo",
-                 "Get-Mailbox {recipient} | Format-List ForwardingSmtpAddress,DeliverToMailboxAndForward"],
+         "say": "The whole hybrid path worked: Exchange Online put the message into {recipient}'s mailbox. "
+                + common.MAILBOX_FOLDERS + " and check inbox rules and forwarding. If the user reads mail in an "
+                "on-premises mailbox by mistake, point their Outlook at the cloud mailbox.",
+         "run": [common.INBOX_RULES, common.MAILBOX_FORWARDING],
          "who": "Your admin, together with the user",
          "evidence": [*_TRACE_EVIDENCE, "The inbox rules and forwarding settings of {recipient}"]},
         {"name": "exo_failed", "title": "Why Exchange Online says Failed",
          "say": "Exchange Online took the message from your on-premises server and then refused to deliver it. "
                 "Open it in the trace, or read the detail with its MessageTraceId:",
-         "run": [_DETAIL + " | Format-List Date,Event,Action,Detail"],
-         "ask": "What does the Fail event's detail say?",
+         "run": [_DETAIL],
+         "ask": common.FAIL_EVENT_ASK,
          "choices": {"address": "Recipient not found (5.1.10) or a mail loop (5.4.14 hop count exceeded)",
                      "other": "Something else, or I can't tell"}},
         {"name": "exo_address", "title": "Exchange Online doesn't know the routing address",
@@ -88,21 +76,17 @@ FLOW = {
                 "says why. Two common reasons in a hybrid set-up: the cloud mailbox is full or busy, or Exchange "
                 "Online is sending the message back to your on-premises server (outbound connector) because it "
                 "doesn't see {routing_address} on a cloud mailbox, and that server isn't accepting it.",
-         "run": [_DETAIL + " | Format-List Date,Event,Action,Detail",
+         "run": [_DETAIL,
                  "Get-MailboxStatistics {recipient} | Format-List TotalItemSize,ItemCount",
                  "Get-OutboundConnector | Format-List Name,Enabled,ConnectorType,RecipientDomains,SmartHosts"],
          "evidence": [*_TRACE_EVIDENCE, "The text of the latest Defer event"]},
         {"name": "exo_quarantined", "title": "Held in quarantine in Exchange Online",
          "outcome": "our_admin",
-         "say": "EOP held the message in quarantine. Find it in the Microsoft Defender portal "
-                "(https://security.microsoft.com/quarantine). If it was held as spam or bulk and is expected, "
-                "release it and report it as a false positive (Defender portal > Submissions); if it was held "
-                "as malware or high confidence phishing, let your security admin decide. If many legitimate "
-                "messages get caught, see the next point about Enhanced Filtering.",
-         "run": ["Get-QuarantineMessage -RecipientAddress {recipient} | Format-List Identity,ReceivedTime,"
-                 "SenderAddress,Subject,QuarantineTypes,PolicyName",
-                 "Release-QuarantineMessage -Identity <Identity> -ReleaseToAll"],
-         "evidence": [*_TRACE_EVIDENCE, "The quarantine details: reason (QuarantineTypes) and policy name"]},
+         "say": common.QUARANTINE_SAY + " If many wanted messages get caught, check Enhanced Filtering for "
+                "Connectors on the inbound connector from on-premises (the 'Filtered as spam' answer explains it).",
+         "run": common.QUARANTINE_RUN,
+         "who": common.QUARANTINE_WHO,
+         "evidence": [*_TRACE_EVIDENCE, common.QUARANTINE_EVIDENCE]},
         {"name": "exo_spam", "title": "Filtered as spam: EOP only sees your on-premises server",
          "outcome": "our_admin",
          "say": "Ask the user to look in Junk Email and mark the message 'Not junk'. Because the message reaches "
@@ -133,7 +117,7 @@ FLOW = {
                 "a case from the Microsoft 365 admin center (Help & support) with the items below.",
          "evidence": [_TRACKING + ", including the SEND event and the reply EOP gave",
                       *_TRACE_EVIDENCE,
-                      "The message's Message-ID header and the time it was sent, in UTC"]},
+                      common.MESSAGE_ID_EVIDENCE]},
 
         # -- Recipient object on-premises -----------------------------------------------------------
         {"name": "recipient_type", "title": "Recipient type on-premises",
@@ -195,7 +179,7 @@ FLOW = {
                 "let it sync, and ask the sender to resend.",
          "run": ["Get-Recipient -Anr {recipient_alias} | Format-Table Name,RecipientTypeDetails,PrimarySmtpAddress",
                  "Set-RemoteMailbox \"<user>\" -EmailAddresses @{{Add=\"{recipient}\"}}"],
-         "evidence": [_TRACKING, "The bounce (NDR) the sender received, if any"]},
+         "evidence": [_TRACKING, common.SENDER_BOUNCE]},
 
         # -- Towards the sender: receive log and firewall -------------------------------------------------
         {"name": "ask_onprem_server", "title": "On-premises server", "fact": "onprem_server",
@@ -254,9 +238,8 @@ FLOW = {
          "say": "Your server is reachable and heard nothing from the sender, so the message probably never left "
                 "their side. Only their SMTP send log can show what happened; without it nobody can investigate. "
                 "Ask the sender's mail admin for it.",
-         "evidence": ["The sending server's SMTP send log for the attempt to {recipient} on {date}, showing the "
-                      "host it connected to and the reply",
-                      "The bounce (NDR) the sender received, if any",
+         "evidence": [common.SENDER_SEND_LOG,
+                      common.SENDER_BOUNCE,
                       "Your Test-NetConnection result from outside, proving port 25 answers"]},
 
         # -- Towards Exchange Online: connector, queue, send log --------------------------------------------
@@ -280,7 +263,7 @@ FLOW = {
          "say": "Now find the message in the queues. The hybrid connector's queue has DeliveryType "
                 "SmartHostConnectorDelivery and the connector's smart host as NextHopDomain; LastError holds "
                 "the last answer from EOP.",
-         "run": ["Get-Queue | Format-List Identity,DeliveryType,Status,LastError,NextHopDomain,MessageCount",
+         "run": [common.QUEUES,
                  "Get-Message -Queue \"<queue identity>\" | Format-List FromAddress,Subject,Status,LastError"],
          "ask": "Where is the message waiting?",
          "choices": {"hybrid": "In the hybrid connector's queue (smart host to EOP), retrying",

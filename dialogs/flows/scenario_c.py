@@ -5,26 +5,12 @@ the message to that server. The steps: trace the message by sender, read its sta
 server's reply, test the remote server on port 25, check our SPF/DKIM/DMARC, then escalate.
 """
 
-_DETAIL = ("Get-MessageTraceDetailV2 -MessageTraceId <MessageTraceId from the trace> -RecipientAddress {recipient}"
-           " | Format-List Date,Event,Action,Detail,Data")
-_TRACE_ID = "The message trace id (MessageTraceId) and the time of the attempt in UTC"
+from dialogs.flows import common
+
 _REPLY = ("The message trace detail (Get-MessageTraceDetailV2) showing the remote server's reply: the code, "
           "its text and the host that gave it")
-
-_AUTH_CHECKS = (
-    "For {sender_domain} check three things. SPF: exactly one TXT record starting with v=spf1, and it "
-    "contains include:spf.protection.outlook.com. DKIM: Get-DkimSigningConfig shows Enabled True and Status "
-    "Valid, and the selector1 and selector2 CNAME records exist in DNS. DMARC: a TXT record exists at "
-    "_dmarc.{sender_domain}."
-)
-_AUTH_RUN = [
-    "Resolve-DnsName -Type TXT {sender_domain}",
-    "Resolve-DnsName -Type CNAME selector1._domainkey.{sender_domain}",
-    "Resolve-DnsName -Type CNAME selector2._domainkey.{sender_domain}",
-    "Get-DkimSigningConfig -Identity {sender_domain} | Format-List Enabled,Status,Selector1CNAME,Selector2CNAME",
-    "Resolve-DnsName -Type TXT _dmarc.{sender_domain}",
-]
-_AUTH_CHOICES = {"yes": "Yes, SPF, DKIM and DMARC all look right", "no": "No, something is missing or wrong"}
+_AUTH_CHECKS = ("For {sender_domain} check three things. SPF: exactly one TXT record starting with v=spf1, and it "
+                "contains include:spf.protection.outlook.com. " + common.DKIM_DMARC_CHECKS)
 
 FLOW = {
     "name": "scenario_c",
@@ -37,44 +23,18 @@ FLOW = {
     "initial": "ask_sender",
     "states": [
         # -- the facts every step needs --------------------------------------------------------------
-        {"name": "ask_sender", "fact": "sender", "example": "user@contoso.com", "title": "Sender", "required": True,
-         "ask": "Which of our users sent the message? Type their email address."},
-        {"name": "ask_recipient", "fact": "recipient", "example": "someone@fabrikam.com", "title": "Recipient",
-         "required": True,
-         "ask": "Which outside address was it sent to?"},
-        {"name": "ask_date", "fact": "date", "title": "Date sent",
-         "ask": "On which day was it sent? 'today', 'yesterday' or a date all work."},
+        *common.outbound_facts(),  # ask_sender, ask_recipient, ask_date
 
         # -- 1. message trace by sender ----------------------------------------------------------------
-        {"name": "trace", "title": "Message trace status",
-         "say": "First let's see what Exchange Online did with it. In the Exchange admin center open Mail flow > "
-                "Message trace and search for sender {sender} and recipient {recipient} between {start_date} "
-                "and {end_date}. Or run this in Exchange Online PowerShell:",
-         "run": ["Get-MessageTraceV2 -SenderAddress {sender} -RecipientAddress {recipient} -StartDate {start_date}"
-                 " -EndDate {end_date} | Format-Table Received,Status,ToIP,Subject,MessageTraceId"],
-         "ask": "What Status does the trace show for this message?",
-         "choices": {"delivered": "Delivered",
-                     "failed": "Failed",
-                     "pending": "Pending or Deferred (Exchange Online is still retrying, DEFER events)",
-                     "spam": "Filtered as spam (FilteredAsSpam) or Quarantined",
-                     "none": "Not in the trace at all"}},
-        {"name": "not_in_trace", "title": "Message missing from the trace",
-         "say": "New messages can take a few minutes to show up, and one wrong letter in an address hides the "
-                "message. Check the spelling, widen the dates and search by sender only. Also ask the sender to "
-                "look in Outlook's Outbox, Drafts and Sent Items.",
-         "run": ["Get-MessageTraceV2 -SenderAddress {sender} -StartDate {start_date} -EndDate {end_date}"
-                 " | Format-Table Received,RecipientAddress,Status,Subject,MessageTraceId"],
-         "ask": "Can you find it now?",
-         "choices": {"found": "Yes, it shows up now",
-                     "outbox": "No, it's still in the sender's Outbox or Drafts",
-                     "sent": "No, it's in Sent Items but the trace has nothing"}},
+        common.outbound_trace(),  # trace: delivered, failed, pending, spam or none
+        common.not_in_trace(),  # not_in_trace: found, outbox or sent
 
         # -- 2. Failed / Pending: read the reply in the trace detail ------------------------------------
         {"name": "detail", "title": "Reply in the trace detail",
          "say": "Open the message in the trace to see its events, or run the command below with the "
                 "MessageTraceId from the trace. Read the last SEND, DEFER or FAIL event: its detail holds the "
                 "answer the receiving side gave (a code such as 550 5.7.1 plus some text) and which host said it.",
-         "run": [_DETAIL],
+         "run": [common.TRACE_DETAIL],
          "ask": "What does the detail say?",
          "choices": {
              "remote": "Their server refused it: the reply comes from their host (for example 550 5.1.1 or "
@@ -109,14 +69,10 @@ FLOW = {
         {"name": "hrdp", "title": "Spam verdict on our outgoing mail",
          "say": "Exchange Online treated this outgoing message as spam, or held it. Such mail is either stopped "
                 "or sent from the high risk delivery pool, whose addresses many receivers refuse. The cause is on "
-                "our side. Check whether the sender has been restricted for sending spam (Microsoft Defender "
-                "portal > Email & collaboration > Review > Restricted entities), look at the outbound spam policy "
-                "limits, and read the trace detail to see what acted: the spam filter, a mail flow rule, DLP or "
-                "the malware filter.",
-         "run": ["Get-BlockedSenderAddress -SenderAddress {sender}",
-                 "Get-HostedOutboundSpamFilterPolicy | Format-List Name,RecipientLimitExternalPerHour,"
-                 "RecipientLimitPerDay,ActionWhenThresholdReached",
-                 _DETAIL],
+                "our side. Check whether the sender has been restricted for sending spam ("
+                + common.RESTRICTED_ENTITIES + "), look at the outbound spam policy limits, and read the trace "
+                "detail to see what acted: the spam filter, a mail flow rule, DLP or the malware filter.",
+         "run": [*common.OUTBOUND_SPAM_CHECKS, common.TRACE_DETAIL],
          "ask": "What did you find?",
          "choices": {
              "restricted": "The sender is on the restricted list (blocked from sending)",
@@ -131,7 +87,7 @@ FLOW = {
          "say": "'Delivered' only means that some server took the message from Exchange Online. In the detail, "
                 "the SEND event shows that host or IP address (also ToIP in the trace) and its answer, normally "
                 "250 with a queue id. Compare it with the MX record of {recipient_domain}.",
-         "run": [_DETAIL, "Resolve-DnsName -Type MX {recipient_domain}"],
+         "run": [common.TRACE_DETAIL, "Resolve-DnsName -Type MX {recipient_domain}"],
          "ask": "Who accepted it?",
          "choices": {
              "their": "Their mail server (it matches their MX), and no bounce came back",
@@ -151,11 +107,7 @@ FLOW = {
          "run": ["Resolve-DnsName -Type MX {recipient_domain}",
                  "Test-NetConnection <their MX host> -Port 25",
                  "Test-NetConnection {sender_eop_host} -Port 25",
-                 "telnet <their MX host> 25",
-                 "EHLO {sender_domain}",
-                 "MAIL FROM:<{sender}>",
-                 "RCPT TO:<{recipient}>",
-                 "QUIT"],
+                 *common.smtp_session("{sender_domain}")],
          "ask": "What happened?",
          "choices": {
              "noconnect": "I couldn't connect to their server (timeout or refused), but our MX answered",
@@ -171,33 +123,15 @@ FLOW = {
          "say": "Receivers often refuse mail whose sender domain fails authentication, so rule out our side "
                 "before pointing at theirs. " + _AUTH_CHECKS + " If the 5.7.x came from your own port 25 test, it "
                 "may be about the IP address you tested from; the reply in the trace detail counts more.",
-         "run": _AUTH_RUN,
-         "ask": "Is all of that in place?",
-         "choices": _AUTH_CHOICES},
+         "run": common.AUTH_LOOKUPS, "ask": common.AUTH_ASK, "choices": common.AUTH_CHOICES},
         {"name": "auth_final", "title": "SPF, DKIM and DMARC before escalating",
          "say": "Nothing so far shows the cause. Before handing this to Microsoft, rule out our own sender "
                 "authentication. " + _AUTH_CHECKS,
-         "run": _AUTH_RUN,
-         "ask": "Is all of that in place?",
-         "choices": _AUTH_CHOICES},
+         "run": common.AUTH_LOOKUPS, "ask": common.AUTH_ASK, "choices": common.AUTH_CHOICES},
 
         # -- outcomes ----------------------------------------------------------------------------------
-        {"name": "never_sent", "title": "The message never left the sender's mail app", "outcome": "our_admin",
-         "who": "Your helpdesk, together with {sender} at their PC",
-         "say": "Exchange Online never got the message, so nobody refused it. Check that Outlook is online (not "
-                "'Working Offline' or 'Disconnected'), take out very large attachments and press Send again. If "
-                "it sticks in the Outbox, try sending from Outlook on the web: if that works, repair the Outlook "
-                "profile on the PC.",
-         "evidence": ["A screenshot of the Outbox or Drafts showing the message",
-                      "The size of the message and its attachments",
-                      "Any error Outlook showed when sending"]},
-        {"name": "trace_gap", "title": "In Sent Items, but Exchange Online has no record", "outcome": "escalate",
-         "say": "The message is in Sent Items, yet a trace by sender over the right days finds nothing. That "
-                "shouldn't happen, so open a case with Microsoft support (Microsoft 365 admin center > Support "
-                "> Help & support) and give them the details below.",
-         "evidence": ["The Get-MessageTraceV2 command you ran and its empty result",
-                      "Sender {sender}, recipient {recipient}, sent on {date}, with the time and time zone",
-                      "The subject line and a screenshot of the message in Sent Items"]},
+        common.never_sent(),
+        common.trace_gap(),
         {"name": "recipient_dns", "title": "The recipient's domain can't be found in DNS", "outcome": "other_admin",
          "say": "Exchange Online couldn't find where {recipient_domain} receives mail. Check the spelling first: "
                 "a typo such as .con or a missing letter is the usual cause, and resending to the right address "
@@ -205,44 +139,35 @@ FLOW = {
                 "has to be fixed by their admin or their DNS provider.",
          "run": ["Resolve-DnsName -Type MX {recipient_domain}", "nslookup -type=mx {recipient_domain}"],
          "evidence": ["The message trace detail (Get-MessageTraceDetailV2) with the DNS error",
-                      "The output of Resolve-DnsName -Type MX {recipient_domain}",
-                      _TRACE_ID]},
-        {"name": "bad_address", "title": "Their server doesn't know the recipient address", "outcome": "other_admin",
-         "say": "Their server says {recipient} doesn't exist. Compare the address letter by letter with the one "
-                "the recipient gave (a quick phone call helps); if it was a typo, resend to the right address. If "
-                "the address is right, their mail admin must check the mailbox or alias on their side: nothing "
-                "in our tenant changes that answer.",
-         "evidence": [_REPLY, _TRACE_ID, "The exact address that was used: {recipient}"]},
+                      common.MX_LOOKUP_EVIDENCE,
+                      common.TRACE_ID]},
+        common.bad_address(evidence=[_REPLY, common.TRACE_ID]),
         {"name": "remote_refused", "title": "The recipient's server refused the message", "outcome": "other_admin",
          "say": "Exchange Online sent the message normally and their server said no. Only their mail admin can "
                 "tell why or make an exception, for example by allowing {sender_domain} or lifting a block on "
-                "Microsoft 365's sending addresses. Send them the reply text with the time of the attempt. If the "
-                "reply names a block list, its website explains how to get removed.",
-         "evidence": [_REPLY, _TRACE_ID,
-                      "The results of your SPF, DKIM and DMARC checks for {sender_domain}, showing they pass"]},
+                "Microsoft 365's sending addresses. " + common.REPLY_TO_THEIR_ADMIN,
+         "evidence": [_REPLY, common.TRACE_ID, common.AUTH_PASSES]},
         {"name": "remote_tempfail", "title": "Their server keeps deferring our mail", "outcome": "other_admin",
          "say": "Their server takes the connection but answers 4.x.x, 'try again later' (busy, greylisting, rate "
                 "limits). Exchange Online keeps retrying by itself for a while before it gives up with a bounce, "
                 "so there is nothing to fix on our side. Ask their admin why they defer mail from Microsoft 365; "
                 "the reply text usually gives the reason.",
          "evidence": ["The 4.x.x reply from the message trace detail (Get-MessageTraceDetailV2) or from your "
-                      "port 25 test", _TRACE_ID]},
+                      "port 25 test", common.TRACE_ID]},
         {"name": "remote_unreachable", "title": "Their mail server can't be reached", "outcome": "other_admin",
          "say": "Nothing answers on port 25 at the mail server of {recipient_domain}, while other mail servers "
                 "answer from the same place. Their server is down, their firewall drops the connections, or "
                 "their MX record points to the wrong host. Their admin has to fix it. Exchange Online sends the "
                 "waiting message by itself once the server answers, unless it has already given up.",
-         "evidence": ["The output of Resolve-DnsName -Type MX {recipient_domain}",
+         "evidence": [common.MX_LOOKUP_EVIDENCE,
                       "Your failed Test-NetConnection or telnet attempt, with the time and the network you tested "
                       "from",
                       "The message trace detail (Get-MessageTraceDetailV2) showing the timeouts or the expiry"]},
         {"name": "restricted_sender", "title": "The sender is blocked for sending spam", "outcome": "our_admin",
          "say": "Microsoft 365 blocks a user from sending outside when the account sends too much, or spam-like, "
                 "mail. Very often that means the account is compromised, so treat it as a security incident "
-                "first: reset the password, sign out all sessions, check MFA, and remove unknown inbox rules or "
-                "forwarding. Then release the user in the Defender portal (Email & collaboration > Review > "
-                "Restricted entities) or with Remove-BlockedSenderAddress. For genuine mass mailings use a bulk "
-                "mail service instead.",
+                "first: " + common.SECURE_ACCOUNT + ". Then release the user at " + common.RESTRICTED_ENTITIES
+                + ", or with Remove-BlockedSenderAddress. For genuine mass mailings use a bulk mail service instead.",
          "run": ["Get-InboxRule -Mailbox {sender} | Format-List Name,Enabled,ForwardTo,ForwardAsAttachmentTo,"
                  "RedirectTo,DeleteMessage",
                  "Remove-BlockedSenderAddress -SenderAddress {sender}"],
@@ -282,13 +207,11 @@ FLOW = {
                       "What you found and fixed on compromised accounts"]},
         {"name": "delivered_silent", "title": "Their server accepted it: the rest is on their side",
          "outcome": "other_admin",
-         "say": "Exchange Online handed the message to their server and got a yes. What happens next is up to "
-                "their system: junk, quarantine, a rule, or a silent drop without a bounce. We can't see or do "
-                "more from Office 365, so send their mail admin the evidence below and ask them to search their "
-                "own logs. Meanwhile the recipient can look in junk and quarantine.",
+         "say": "Exchange Online handed the message to their server and got a yes, and we can't see or do more "
+                "from Office 365. " + common.AFTER_THEIR_YES,
          "evidence": ["The message trace detail (Get-MessageTraceDetailV2) with the SEND event: the host or IP "
                       "that accepted it and its 250 reply",
-                      _TRACE_ID,
+                      common.TRACE_ID,
                       "Sender {sender}, recipient {recipient} and the subject line"]},
         {"name": "delivered_bounced", "title": "Accepted, then bounced by their system", "outcome": "other_admin",
          "say": "Their server first accepted the message and sent its own bounce later, so the refusal comes from "
@@ -297,7 +220,7 @@ FLOW = {
          "evidence": ["The bounce message, attached with its headers",
                       "The message trace detail (Get-MessageTraceDetailV2) showing the accepted SEND to their "
                       "server",
-                      _TRACE_ID]},
+                      common.TRACE_ID]},
         {"name": "unexpected_route", "title": "Sent to an unexpected host", "outcome": "our_admin",
          "say": "Exchange Online didn't use the MX record of {recipient_domain}: an outbound connector sent the "
                 "message somewhere else. The trace detail names that connector (TenantOutboundConnectorCustomData "
@@ -309,31 +232,17 @@ FLOW = {
                       "data",
                       "The output of Get-OutboundConnector | Format-List",
                       "The MX record of {recipient_domain}"]},
-        {"name": "fix_auth", "title": "Fix SPF, DKIM or DMARC for our domain", "outcome": "our_admin",
-         "say": "Receivers may refuse or junk mail from a domain that fails these checks. In the DNS of "
-                "{sender_domain}: keep a single SPF record containing include:spf.protection.outlook.com; publish "
-                "the two DKIM CNAMEs with the exact targets from Get-DkimSigningConfig (Selector1CNAME, "
-                "Selector2CNAME) and then turn signing on; publish a DMARC record, starting with p=none if you "
-                "have none. If Get-DkimSigningConfig finds nothing for the domain, create the entry first. DNS "
-                "changes can take a few hours; then send a new test message.",
-         "run": ["New-DkimSigningConfig -DomainName {sender_domain} -Enabled $false  # only if no entry exists yet",
-                 "Set-DkimSigningConfig -Identity {sender_domain} -Enabled $true"],
-         "evidence": ["The current records: Resolve-DnsName -Type TXT {sender_domain} and "
-                      "_dmarc.{sender_domain}",
-                      "The output of Get-DkimSigningConfig -Identity {sender_domain} | Format-List Enabled,Status,"
-                      "Selector1CNAME,Selector2CNAME",
-                      "The remote server's reply, if it mentions SPF, DKIM or DMARC"]},
+        common.fix_auth(spf="include:spf.protection.outlook.com"),
         {"name": "support", "title": "Open a case with Microsoft support", "outcome": "escalate",
          "say": "Our settings check out and the tests don't show the cause. Open a case with Microsoft support "
                 "(Microsoft 365 admin center > Support > Help & support) with the evidence below. They will repeat "
                 "these checks, and if Exchange Online did its part they will send you to the recipient's mail "
                 "admin, so it pays to contact that admin at the same time.",
-         "evidence": ["The message trace id and the full message trace detail (Get-MessageTraceDetailV2 | "
-                      "Format-List)",
+         "evidence": [common.FULL_TRACE_EVIDENCE,
                       "The remote server's reply text, if there is one",
                       "The transcript of your port 25 test, with the time and the network you tested from",
                       "Your SPF, DKIM and DMARC lookups for {sender_domain}",
-                      "Sender {sender}, recipient {recipient}, sent on {date}"]},
+                      common.CASE_FACTS]},
         {"name": "go_d", "handoff": "scenario_d"},
     ],
     "transitions": [

@@ -7,15 +7,14 @@ connector settings on both ends, read the on-premises receive protocol log, then
 on-premises (tracking log, queues, port 25 test from the server, SPF/DKIM/DMARC) and escalate.
 """
 
-_DETAIL = ("Get-MessageTraceDetailV2 -MessageTraceId <MessageTraceId from the trace> -RecipientAddress {recipient}"
-           " | Format-List Date,Event,Action,Detail,Data")
+from dialogs.flows import common
+
 _CONNECTORS = ("Get-OutboundConnector | Format-List Name,ConnectorType,SmartHosts,RouteAllMessagesViaOnPremises,"
                "TlsSettings,TlsDomain")
 _RECEIVE_CONNECTORS = ("Get-ReceiveConnector | Format-List Name,Bindings,RemoteIPRanges,TlsCertificateName,"
                        "AuthMechanism,PermissionGroups")
 _CUSTOM_DATA = ("S:Microsoft.Exchange.Hygiene.TenantOutboundConnectorCustomData=Name={connector};"
                 "ConnectorType=OnPremises;UseMxRecord=False")
-_TRACE_ID = "The message trace id (MessageTraceId) and the time of the attempt in UTC"
 _EXO_ERROR = "The message trace detail (Get-MessageTraceDetailV2) showing the error returned by {onprem_server}"
 _RECEIVE_LOG = "The on-premises SMTP receive protocol log for the connection from Exchange Online"
 _TRACKING = ("The on-premises message tracking result (Get-MessageTrackingLog) with the SEND or FAIL event and "
@@ -25,6 +24,16 @@ _ROUTE_CHOICES = {
     "wrongname": "To on-premises, but the connector name or type is different",
     "direct": "Straight to the recipient's own server, with no on-premises hop",
 }
+
+
+def _ask_connector(name: str) -> common.State:
+    """The hybrid outbound connector's name, asked on both the Failed/Pending and the Delivered branch."""
+    return {"name": name, "fact": "connector", "title": "Hybrid outbound connector",
+            "say": "We'll compare the connector Exchange Online used with the one configured. In this list the "
+                   "hybrid connector has ConnectorType OnPremises and SmartHosts {onprem_server}:",
+            "run": [_CONNECTORS],
+            "ask": "What is that connector's Name?"}
+
 
 FLOW = {
     "name": "scenario_d",
@@ -37,13 +46,7 @@ FLOW = {
     "initial": "ask_sender",
     "states": [
         # -- the facts every step needs --------------------------------------------------------------
-        {"name": "ask_sender", "fact": "sender", "example": "user@contoso.com", "title": "Sender", "required": True,
-         "ask": "Which of our users sent the message? Type their email address."},
-        {"name": "ask_recipient", "fact": "recipient", "example": "someone@fabrikam.com", "title": "Recipient",
-         "required": True,
-         "ask": "Which outside address was it sent to?"},
-        {"name": "ask_date", "fact": "date", "title": "Date sent",
-         "ask": "On which day was it sent? 'today', 'yesterday' or a date all work."},
+        *common.outbound_facts(),  # ask_sender, ask_recipient, ask_date
         {"name": "ask_onprem", "fact": "onprem_server", "title": "On-premises smart host",
          "say": "The hybrid outbound connector in Exchange Online names our on-premises server in SmartHosts. "
                 "If you're not sure of it, this shows it (Exchange Online PowerShell):",
@@ -51,41 +54,18 @@ FLOW = {
          "ask": "What is the host name of our on-premises smart host?"},
 
         # -- 1. message trace by sender ----------------------------------------------------------------
-        {"name": "trace", "title": "Message trace status",
-         "say": "First let's see what Exchange Online did with it. In the Exchange admin center open Mail flow > "
-                "Message trace and search for sender {sender} and recipient {recipient} between {start_date} "
-                "and {end_date}, or run the command below. With centralized mail flow a healthy trace shows "
-                "Exchange Online handing the message to {onprem_server}, not to the recipient's server.",
-         "run": ["Get-MessageTraceV2 -SenderAddress {sender} -RecipientAddress {recipient} -StartDate {start_date}"
-                 " -EndDate {end_date} | Format-Table Received,Status,ToIP,Subject,MessageTraceId"],
-         "ask": "What Status does the trace show for this message?",
-         "choices": {"delivered": "Delivered",
-                     "failed": "Failed",
-                     "pending": "Pending or Deferred (Exchange Online is still retrying, DEFER events)",
-                     "spam": "Filtered as spam (FilteredAsSpam) or Quarantined",
-                     "none": "Not in the trace at all"}},
-        {"name": "not_in_trace", "title": "Message missing from the trace",
-         "say": "New messages can take a few minutes to show up, and one wrong letter in an address hides the "
-                "message. Check the spelling, widen the dates and search by sender only. Also ask the sender to "
-                "look in Outlook's Outbox, Drafts and Sent Items.",
-         "run": ["Get-MessageTraceV2 -SenderAddress {sender} -StartDate {start_date} -EndDate {end_date}"
-                 " | Format-Table Received,RecipientAddress,Status,Subject,MessageTraceId"],
-         "ask": "Can you find it now?",
-         "choices": {"found": "Yes, it shows up now",
-                     "outbox": "No, it's still in the sender's Outbox or Drafts",
-                     "sent": "No, it's in Sent Items but the trace has nothing"}},
+        common.outbound_trace(  # trace: delivered, failed, pending, spam or none
+            note="With centralized mail flow a healthy trace shows Exchange Online handing the message to "
+                 "{onprem_server}, not to the recipient's server."),
+        common.not_in_trace(),  # not_in_trace: found, outbox or sent
 
         # -- 2. Failed / Pending: did it go to the smart host through the hybrid connector? -------------
-        {"name": "ask_connector_fail", "fact": "connector", "title": "Hybrid outbound connector",
-         "say": "We'll compare the connector Exchange Online used with the one configured. In this list the "
-                "hybrid connector has ConnectorType OnPremises and SmartHosts {onprem_server}:",
-         "run": [_CONNECTORS],
-         "ask": "What is that connector's Name?"},
+        _ask_connector("ask_connector_fail"),
         {"name": "fail_route", "title": "Route of the send attempt",
          "say": "Open the message in the trace, or run the command below, and read the last SEND, DEFER or FAIL "
                 "event. The attempt should go to {onprem_server}, and the custom data should name our hybrid "
                 "connector, like this:\n" + _CUSTOM_DATA,
-         "run": [_DETAIL],
+         "run": [common.TRACE_DETAIL],
          "ask": "Where did Exchange Online try to send it?",
          "choices": _ROUTE_CHOICES},
         {"name": "fail_reply", "title": "Answer from our on-premises server",
@@ -134,17 +114,13 @@ FLOW = {
          }},
 
         # -- Delivered: it should have been delivered to the smart host --------------------------------
-        {"name": "ask_connector_ok", "fact": "connector", "title": "Hybrid outbound connector",
-         "say": "We'll compare the connector Exchange Online used with the one configured. In this list the "
-                "hybrid connector has ConnectorType OnPremises and SmartHosts {onprem_server}:",
-         "run": [_CONNECTORS],
-         "ask": "What is that connector's Name?"},
+        _ask_connector("ask_connector_ok"),
         {"name": "ok_route", "title": "Route of the delivered message",
          "say": "Here 'Delivered' should mean that {onprem_server} took the message from Exchange Online. Open "
                 "the message in the trace, or run the command below, and read the SEND event. It should go to "
                 "{onprem_server}, and the custom data should name our hybrid connector, like this:\n"
                 + _CUSTOM_DATA,
-         "run": [_DETAIL],
+         "run": [common.TRACE_DETAIL],
          "ask": "Where did Exchange Online deliver it?",
          "choices": _ROUTE_CHOICES},
 
@@ -171,16 +147,12 @@ FLOW = {
                 "connect on port 25 and type the first SMTP lines, noting each reply (QUIT ends it without "
                 "sending anything). Try one other well-known outside mail server too, to tell 'our outgoing port "
                 "25 is blocked' apart from 'their server is down'.",
-         "run": ["Get-Queue | Format-List Identity,DeliveryType,Status,LastError,NextHopDomain,MessageCount",
+         "run": [common.QUEUES,
                  "Get-SendConnector | Format-List Name,AddressSpaces,DNSRoutingEnabled,SmartHosts,"
                  "SourceTransportServers",
                  "Resolve-DnsName -Type MX {recipient_domain}",
                  "Test-NetConnection <their MX host> -Port 25",
-                 "telnet <their MX host> 25",
-                 "EHLO {onprem_server}",
-                 "MAIL FROM:<{sender}>",
-                 "RCPT TO:<{recipient}>",
-                 "QUIT"],
+                 *common.smtp_session("{onprem_server}")],
          "ask": "What does the test from the on-premises server show?",
          "choices": {
              "blocked": "Our server can't reach any outside mail server on port 25",
@@ -193,50 +165,24 @@ FLOW = {
          "say": "Their server refused the message by policy, so rule out our own sender authentication first. "
                 "With centralized mail flow the recipient sees the public IP of {onprem_server}, not Microsoft's, "
                 "so the SPF record of {sender_domain} must list that IP as well as "
-                "include:spf.protection.outlook.com (a 5.7.23 bounce points right at this). DKIM: "
-                "Get-DkimSigningConfig should show Enabled True and Status Valid, with both selector CNAMEs in "
-                "DNS; anything on-premises that changes the message after signing (a disclaimer, a footer) "
-                "breaks the signature. DMARC: a TXT record should exist at _dmarc.{sender_domain}. Also check "
-                "whether a block list named in the reply lists our on-premises IP.",
-         "run": ["Resolve-DnsName -Type TXT {sender_domain}",
-                 "Resolve-DnsName -Type CNAME selector1._domainkey.{sender_domain}",
-                 "Resolve-DnsName -Type CNAME selector2._domainkey.{sender_domain}",
-                 "Get-DkimSigningConfig -Identity {sender_domain} | Format-List Enabled,Status,Selector1CNAME,"
-                 "Selector2CNAME",
-                 "Resolve-DnsName -Type TXT _dmarc.{sender_domain}"],
-         "ask": "Is all of that in place?",
-         "choices": {"yes": "Yes, SPF, DKIM and DMARC all look right", "no": "No, something is missing or wrong"}},
+                "include:spf.protection.outlook.com (a 5.7.23 bounce points right at this). "
+                + common.DKIM_DMARC_CHECKS + " Anything on-premises that changes the message after signing (a "
+                "disclaimer, a footer) breaks the DKIM signature. Also check whether a block list named in the "
+                "reply lists our on-premises IP.",
+         "run": common.AUTH_LOOKUPS, "ask": common.AUTH_ASK, "choices": common.AUTH_CHOICES},
 
         # -- outcomes ----------------------------------------------------------------------------------
-        {"name": "never_sent", "title": "The message never left the sender's mail app", "outcome": "our_admin",
-         "who": "Your helpdesk, together with {sender} at their PC",
-         "say": "Exchange Online never got the message, so nobody refused it. Check that Outlook is online (not "
-                "'Working Offline' or 'Disconnected'), take out very large attachments and press Send again. If "
-                "it sticks in the Outbox, try sending from Outlook on the web: if that works, repair the Outlook "
-                "profile on the PC.",
-         "evidence": ["A screenshot of the Outbox or Drafts showing the message",
-                      "The size of the message and its attachments",
-                      "Any error Outlook showed when sending"]},
-        {"name": "trace_gap", "title": "In Sent Items, but Exchange Online has no record", "outcome": "escalate",
-         "say": "The message is in Sent Items, yet a trace by sender over the right days finds nothing. That "
-                "shouldn't happen, so open a case with Microsoft support (Microsoft 365 admin center > Support "
-                "> Help & support) and give them the details below.",
-         "evidence": ["The Get-MessageTraceV2 command you ran and its empty result",
-                      "Sender {sender}, recipient {recipient}, sent on {date}, with the time and time zone",
-                      "The subject line and a screenshot of the message in Sent Items"]},
+        common.never_sent(),
+        common.trace_gap(),
         {"name": "outbound_spam", "title": "Exchange Online flagged our outgoing message", "outcome": "our_admin",
          "say": "Exchange Online scans our outgoing mail even when it leaves through on-premises, and it flagged "
                 "or held this one. The cause is on our side (spam-judged mail that Exchange Online sends to the "
                 "Internet itself goes out through the high risk delivery pool, which many block lists carry). The "
-                "trace detail says what acted. Restricted sender: treat the account as compromised (reset the "
-                "password, sign out all sessions, check MFA, remove unknown inbox rules and forwarding), then "
-                "release it in the Defender portal (Email & collaboration > Review > Restricted entities). Our own "
+                "trace detail says what acted. Restricted sender: treat the account as compromised ("
+                + common.SECURE_ACCOUNT + "), then release it at " + common.RESTRICTED_ENTITIES + ". Our own "
                 "rule, DLP policy or malware filter: change it if the block isn't intended. Spam-like content "
                 "(mass mailing, odd links): fix it and send a fresh message.",
-         "run": [_DETAIL,
-                 "Get-BlockedSenderAddress -SenderAddress {sender}",
-                 "Get-HostedOutboundSpamFilterPolicy | Format-List Name,RecipientLimitExternalPerHour,"
-                 "RecipientLimitPerDay,ActionWhenThresholdReached"],
+         "run": [common.TRACE_DETAIL, *common.OUTBOUND_SPAM_CHECKS],
          "evidence": ["The message trace detail (Get-MessageTraceDetailV2) showing the spam verdict, rule or "
                       "policy that acted",
                       "The output of Get-BlockedSenderAddress -SenderAddress {sender}",
@@ -310,10 +256,8 @@ FLOW = {
         {"name": "remote_delivered", "title": "Their server accepted it from our on-premises server",
          "outcome": "other_admin",
          "say": "Both hops worked: Exchange Online passed the message to {onprem_server} through the hybrid "
-                "connector, and our server handed it to the recipient's server, which said yes. What happens "
-                "next is up to their system (junk, quarantine, a rule or a silent drop). Send their mail admin "
-                "the evidence below and ask them to search their own logs; meanwhile the recipient can look in "
-                "junk and quarantine.",
+                "connector, and our server handed it to the recipient's server, which said yes. "
+                + common.AFTER_THEIR_YES,
          "evidence": ["The on-premises message tracking result (Get-MessageTrackingLog) with the SEND event and "
                       "their server's 250 reply",
                       "The message trace in Exchange Online showing delivery to {onprem_server}",
@@ -327,7 +271,7 @@ FLOW = {
                 "Once fixed, retry the queue.",
          "run": ['Set-SendConnector "<Internet send connector name>" -ProtocolLoggingLevel Verbose',
                  'Retry-Queue -Identity "<queue identity from Get-Queue>"'],
-         "evidence": ["The output of Get-Queue | Format-List Identity,DeliveryType,Status,LastError,NextHopDomain",
+         "evidence": ["The output of " + common.QUEUES,
                       "Your port 25 tests from {onprem_server}, to their MX and to another outside server",
                       "The output of Get-SendConnector | Format-List",
                       "The on-premises SMTP send protocol log for the attempts"]},
@@ -338,48 +282,28 @@ FLOW = {
                 "why they defer our mail; the 4.x.x text usually gives the reason.",
          "evidence": ["The queue's LastError from Get-Queue",
                       "Your port 25 test from {onprem_server} to their MX, with the time",
-                      "The output of Resolve-DnsName -Type MX {recipient_domain}"]},
-        {"name": "bad_address", "title": "Their server doesn't know the recipient address", "outcome": "other_admin",
-         "say": "Their server says {recipient} doesn't exist. Compare the address letter by letter with the one "
-                "the recipient gave (a quick phone call helps); if it was a typo, resend to the right address. If "
-                "the address is right, their mail admin must check the mailbox or alias on their side: nothing "
-                "in our organisation changes that answer.",
-         "evidence": [_TRACKING + ", or the transcript of your port 25 test",
-                      "The bounce the sender got, if any", "The exact address that was used: {recipient}"]},
+                      common.MX_LOOKUP_EVIDENCE]},
+        common.bad_address(evidence=[_TRACKING + ", or the transcript of your port 25 test", common.SENDER_BOUNCE]),
         {"name": "remote_refused", "title": "The recipient's server refused the message", "outcome": "other_admin",
          "say": "Our server delivered the message normally, our sender authentication is in order, and their "
                 "server still said no. Only their mail admin can say why or make an exception, for example by "
-                "allowing {sender_domain} or the public IP of {onprem_server}. Send them the reply text with the "
-                "time of the attempt. If the reply names a block list, its website explains how to get removed.",
+                "allowing {sender_domain} or the public IP of {onprem_server}. " + common.REPLY_TO_THEIR_ADMIN,
          "evidence": [_TRACKING + ", or the transcript of your port 25 test",
                       "The public IP address of {onprem_server}",
-                      "The results of your SPF, DKIM and DMARC checks for {sender_domain}, showing they pass"]},
-        {"name": "fix_auth", "title": "Fix SPF, DKIM or DMARC for our domain", "outcome": "our_admin",
-         "say": "Receivers may refuse or junk mail from a domain that fails these checks. In the DNS of "
-                "{sender_domain}: keep a single SPF record that has include:spf.protection.outlook.com and an "
-                "ip4: entry for the public IP of {onprem_server}; publish the two DKIM CNAMEs with the exact "
-                "targets from Get-DkimSigningConfig, then turn signing on; publish a DMARC record, starting with "
-                "p=none if you have none. Stop on-premises disclaimers from changing signed messages. DNS changes "
-                "can take a few hours; then send a new test message.",
-         "run": ["Set-DkimSigningConfig -Identity {sender_domain} -Enabled $true",
-                 "Resolve-DnsName -Type TXT {sender_domain}"],
-         "evidence": ["The current records: Resolve-DnsName -Type TXT {sender_domain} and "
-                      "_dmarc.{sender_domain}",
-                      "The output of Get-DkimSigningConfig -Identity {sender_domain} | Format-List Enabled,Status,"
-                      "Selector1CNAME,Selector2CNAME",
-                      "The public IP address of {onprem_server}",
-                      "The recipient server's reply, if it mentions SPF, DKIM or DMARC"]},
+                      common.AUTH_PASSES]},
+        common.fix_auth(spf="include:spf.protection.outlook.com and an ip4: entry for the public IP of {onprem_server}",
+                        note="Stop on-premises disclaimers from changing signed messages.",
+                        more_evidence=("The public IP address of {onprem_server}",)),
         {"name": "support", "title": "Open a case with Microsoft support", "outcome": "escalate",
          "say": "The connector settings look right and the logs don't show the cause. Open a case with Microsoft "
                 "support (Microsoft 365 admin center > Support > Help & support) with the evidence below. They "
                 "will check the hybrid settings in Exchange Online and against {onprem_server}; if those are "
                 "right, they will hand the case back to us to look further on-premises.",
-         "evidence": ["The message trace id and the full message trace detail (Get-MessageTraceDetailV2 | "
-                      "Format-List)",
+         "evidence": [common.FULL_TRACE_EVIDENCE,
                       'The output of Get-OutboundConnector -Identity "{connector}" | Format-List',
                       "The output of " + _RECEIVE_CONNECTORS,
                       _RECEIVE_LOG + ", for the time of the attempts",
-                      "Sender {sender}, recipient {recipient}, sent on {date}"]},
+                      common.CASE_FACTS]},
     ],
     "transitions": [
         {"trigger": "answered", "source": "ask_sender", "dest": "ask_recipient"},

@@ -116,10 +116,6 @@ class Engine:
             conv = self._new()
         return TurnResult(conv.to_dict(), notices + replies, ended)
 
-    def summary(self, data: Mapping[str, Any]) -> CaseSummary | None:
-        conv = Conversation.from_dict(data)
-        return self._summary(conv) if conv and self._valid(conv) else None
-
     # -- turn handling ---------------------------------------------------------------------------
 
     def _new(self) -> Conversation:

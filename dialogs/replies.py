@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -58,18 +58,4 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()
     summary: CaseSummary | None = None
-    evidence: tuple[str, ...] = field(default=())
-
-    def plain(self) -> str:
-        """A channel-neutral text form, used by transcripts and simple channels."""
-        parts = [self.title] if self.title else []
-        parts.append(self.text)
-        parts += [f"  {c}" for c in self.commands]
-        parts.append(self.ask)
-        if self.evidence:
-            parts.append("Evidence to collect: " + "; ".join(self.evidence))
-        if self.summary:
-            parts.append(self.summary.to_text())
-        if self.choices:
-            parts.append(" | ".join(f"{i}. {c.label}" for i, c in enumerate(self.choices, 1)))
-        return "\n".join(p for p in parts if p)
+    evidence: tuple[str, ...] = ()

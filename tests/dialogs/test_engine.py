@@ -21,7 +21,8 @@ def run(engine: Engine, *texts: str) -> TurnResult:
 
 
 def texts(result: TurnResult) -> str:
-    return "\n".join(r.plain() for r in result.replies)
+    parts = [(r.title, r.text, *r.commands, r.ask, *(c.label for c in r.choices)) for r in result.replies]
+    return "\n".join(p for reply in parts for p in reply if p)
 
 
 def test_start_greets_and_offers_the_menu(engine):

@@ -93,7 +93,7 @@ class Engine:
 
     def start(self) -> TurnResult:
         conv = self._new()
-        return TurnResult(conv.to_dict(), self._prompt(conv, first=True))
+        return TurnResult(conv.to_dict(), self._prompt(conv))
 
     def handle(self, data: Mapping[str, Any] | None, text: str | None) -> TurnResult:
         """One turn: the stored state (None for a new conversation) and what the person said."""
@@ -110,7 +110,7 @@ class Engine:
             notices.append(_notice(f"That message is very long; I only read its first {MAX_INPUT:,} characters."))
         said = clean(text)
         if fresh and (not said or said.casefold().strip("!. ") in GREETINGS):
-            return TurnResult(conv.to_dict(), notices + self._prompt(conv, first=True))
+            return TurnResult(conv.to_dict(), notices + self._prompt(conv))
         replies, ended = self._turn(conv, said)
         if ended:
             conv = self._new()
@@ -141,7 +141,7 @@ class Engine:
             fresh = self._new()
             conv.flow, conv.version, conv.state, conv.facts, conv.history = (
                 fresh.flow, fresh.version, fresh.state, {}, [])
-            return [_notice("Starting a new case."), *self._prompt(conv, first=True)], False
+            return [_notice("Starting a new case."), *self._prompt(conv)], False
         if command == "back":
             return self._back(conv), False
         if command == "summary":
@@ -155,10 +155,7 @@ class Engine:
                     *self._prompt(conv, short=True)], False
         if command == "not_admin" and USER_FLOW in self.flows and conv.flow != USER_FLOW:
             conv.history.append({"flow": conv.flow, "state": conv.state, "answer": "I'm not an admin", "undo": {}})
-            user = self.flows[USER_FLOW]
-            conv.flow, conv.version, conv.state = user.name, user.version, user.initial
-            intro = Reply(fill(user.intro, template_values(conv.facts)), kind="notice", title=user.title)
-            return [intro, *self._advance(conv)], False
+            return [*self._enter_flow(conv, USER_FLOW), *self._advance(conv)], False
         if reply := self._glossary(said):
             return [reply, *self._prompt(conv, short=True)], False
         return self._answer(conv, said), False
@@ -229,12 +226,7 @@ class Engine:
             state = flow.state(conv.state)
             if "handoff" in state:
                 target = fill(state["handoff"], conv.facts)
-                target = target if target in self.flows else ENTRY_FLOW
-                nxt = self.flows[target]
-                conv.flow, conv.version, conv.state = nxt.name, nxt.version, nxt.initial
-                if nxt.intro:
-                    replies.append(Reply(fill(nxt.intro, template_values(conv.facts)), kind="notice",
-                                         title=nxt.title))
+                replies += self._enter_flow(conv, target if target in self.flows else ENTRY_FLOW)
                 continue
             if "fact" in state and state["fact"] in conv.facts:
                 position = Position(conv.state, conv.facts)
@@ -243,6 +235,14 @@ class Engine:
                     continue
             break
         return replies + self._prompt(conv)
+
+    def _enter_flow(self, conv: Conversation, name: str) -> list[Reply]:
+        """Move to another flow's first step; its introduction, if any, is what the person sees first."""
+        flow = self.flows[name]
+        conv.flow, conv.version, conv.state = flow.name, flow.version, flow.initial
+        if not flow.intro:
+            return []
+        return [Reply(fill(flow.intro, template_values(conv.facts)), kind="notice", title=flow.title)]
 
     def _back(self, conv: Conversation) -> list[Reply]:
         while conv.history:
@@ -264,7 +264,7 @@ class Engine:
         state = flow.states.get(name, {})
         return str(state.get("title") or name.replace("_", " ").capitalize())
 
-    def _prompt(self, conv: Conversation, *, short: bool = False, first: bool = False) -> list[Reply]:
+    def _prompt(self, conv: Conversation, *, short: bool = False) -> list[Reply]:
         flow = self.flows[conv.flow]
         state = flow.state(conv.state)
         values = template_values(conv.facts)

@@ -19,11 +19,14 @@ from botbuilder.schema import (
 )
 
 from dialogs.replies import Choice, Reply
+from mailflow.verdict import Verdict
 
 TEAMS = "msteams"
 HERO_CARD = "application/vnd.microsoft.card.hero"
 # Teams shows at most six buttons on a hero card; longer menus are split over several cards.
 TEAMS_MAX_BUTTONS = 6
+VERDICT_MARKS = {Verdict.OK: "✅", Verdict.WARNING: "⚠️", Verdict.ERROR: "❌", Verdict.NOT_FOUND: "➖",
+                 Verdict.UNCHECKED: "❔"}
 
 
 def reply_to_activity(reply: Reply, channel_id: str) -> Activity:
@@ -44,6 +47,8 @@ def reply_markdown(reply: Reply) -> str:
         blocks.append(f"**{escape(reply.title)}**")
     if reply.text:
         blocks.append(f"**{escape(reply.text)}**" if reply.kind == "summary" else escape(reply.text))
+    if reply.rows:
+        blocks.append(_bullets(f"{VERDICT_MARKS[row.verdict]} {row.name}: {row.summary}" for row in reply.rows))
     if reply.facts:
         blocks.append("Using:\n" + _bullets(f"{label}: {value}" for label, value in reply.facts))
     if reply.commands:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dialogs.replies import Reply
+from mailflow.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class Style:
     def accent(self, text: str) -> str:
         return self._wrap("33", text)
 
+    def verdict(self, verdict: Verdict) -> str:
+        colour = {Verdict.OK: "32", Verdict.WARNING: "33", Verdict.ERROR: "31"}.get(verdict, "2")
+        return self._wrap(colour, f"[{verdict.value}]".ljust(11))
+
 
 def render_reply(reply: Reply, style: Style) -> str:
     lines: list[str] = []
@@ -38,6 +43,8 @@ def render_reply(reply: Reply, style: Style) -> str:
         lines.append(style.accent(reply.text))
     elif reply.kind != "summary" and reply.text:
         lines.append(reply.text)
+    for row in reply.rows:
+        lines.append(f"  {style.verdict(row.verdict)} {row.name}: {row.summary}")
     if reply.facts:
         lines.append(style.dim("Using: " + "; ".join(f"{label} = {value}" for label, value in reply.facts)))
     if reply.commands:

@@ -26,7 +26,9 @@ SYNONYMS: Mapping[str, frozenset[str]] = {
 }
 _NOT_SURE = frozenset({"i don't know", "i dont know", "don't know", "dont know", "dunno", "not sure", "no idea",
                        "unsure", "can't tell", "cant tell", "i can't tell", "unknown", "no clue"})
-SYNONYMS = {**SYNONYMS, "unsure": _NOT_SURE, "unknown": _NOT_SURE}
+SYNONYMS = {**SYNONYMS, "unsure": _NOT_SURE, "unknown": _NOT_SURE,
+            "check_now": frozenset({"check", "check it", "check now", "check it now", "look it up", "test it",
+                                    "run the check", "you check", "can you check"})}
 # "scenario C", "case b", "option 2": the leading word adds nothing.
 _LEAD_WORDS = re.compile(r"^(?:(?:scenario|case|option|number|choice|answer)\s+|(?:no|nr)\.\s*|#\s*)",
                          re.IGNORECASE)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dialogs.answers import MAX_INPUT, SYNONYMS, clean, match_choice
+from dialogs.checks import CHECK_KINDS, CheckOutcome, CheckRequest
 from dialogs.conversation import Conversation
 from dialogs.facts import FACT_TYPES, fill, template_values
 from dialogs.flow import OUTCOMES, Flow
@@ -22,6 +23,7 @@ from mailflow.addresses import InvalidName
 from mailflow.glossary import GLOSSARY, lookup
 
 ENTRY_FLOW = "triage"
+CHECK_NOW = "check_now"  # the extra answer offered at steps with a live check
 MAX_HISTORY = 40  # answers kept for "back" and the summary; bounds the stored state of looping conversations
 USER_FLOW = "end_user"  # where anyone who says they are not an admin continues, at any step
 AFTER_OUTCOME = (Choice("restart", "Start a new case"), Choice("back", "Back one step"),
@@ -71,17 +73,25 @@ class TurnResult:
     replies: list[Reply] = field(default_factory=list)
     ended: bool = False
 
+    @property
+    def check(self) -> CheckRequest | None:
+        """The live check this turn asks the channel to run, if any."""
+        return next((r.check for r in self.replies if r.check is not None), None)
+
 
 def _notice(text: str) -> Reply:
     return Reply(text, kind="notice")
 
 
 class Engine:
-    def __init__(self, flows: Mapping[str, Flow], *, today: Callable[[], dt.date] = dt.date.today) -> None:
+    def __init__(self, flows: Mapping[str, Flow], *, today: Callable[[], dt.date] = dt.date.today,
+                 checks: bool = False) -> None:
+        """``checks``: offer live checks; only a channel that can run them (see dialogs.session) sets it."""
         if ENTRY_FLOW not in flows:
             raise ValueError(f"the flows must include '{ENTRY_FLOW}'")
         self.flows = flows
         self.today = today
+        self.checks = checks
 
     @classmethod
     def default(cls, **kwargs: Any) -> Engine:
@@ -171,6 +181,11 @@ class Engine:
             return self._answer_fact(conv, state, said)
         choices = self._labels(conv, state)
         choice = match_choice(said, choices) if choices else None
+        if choice == CHECK_NOW:
+            request = self._check_request(conv, state)
+            if request is not None:
+                doing = CHECK_KINDS[request.kind].label.format(target=request.target)
+                return [Reply(f"One moment, {doing}...", kind="check", check=request)]
         if choice is not None:
             replies = self._fire(conv, choice, choices[choice], {})
             if replies is not None:
@@ -292,12 +307,43 @@ class Engine:
                       ask=ask, choices=choices, facts=used)]
 
     def _labels(self, conv: Conversation, state: Mapping[str, Any]) -> dict[str, str]:
-        """The answers of a step, with any facts they mention filled in."""
+        """The answers of a step, with any facts they mention filled in, and "Check it now" where it can run."""
         choices: dict[str, str] = state.get("choices", {})
-        if not any("{" in label for label in choices.values()):
-            return choices
-        values = template_values(conv.facts)
-        return {k: fill(v, values) for k, v in choices.items()}
+        if any("{" in label for label in choices.values()):
+            values = template_values(conv.facts)
+            choices = {k: fill(v, values) for k, v in choices.items()}
+        if self._check_request(conv, state) is not None:
+            choices = {**choices, CHECK_NOW: "Check it now (I'll look it up for you)"}
+        return choices
+
+    def _check_request(self, conv: Conversation, state: Mapping[str, Any]) -> CheckRequest | None:
+        """The live check this step offers, when checks are on and the facts it needs are known."""
+        spec = state.get("check")
+        if not self.checks or spec is None:
+            return None
+        target = fill(spec["target"], template_values(conv.facts))
+        if "<" in target:
+            return None
+        return CheckRequest(spec["kind"], target, conv.facts.get("sender", ""), conv.facts.get("recipient", ""))
+
+    def after_check(self, data: Mapping[str, Any], request: CheckRequest, outcome: CheckOutcome) -> TurnResult:
+        """Show a check's result and, when it settles the step's question, answer it."""
+        conv = Conversation.from_dict(data)
+        if conv is None or not self._valid(conv):
+            return self.handle(data, "")
+        doing = CHECK_KINDS[request.kind].label.format(target=request.target)
+        shown = Reply(f"Result of {doing}:", kind="checks", rows=outcome.rows)
+        state = self.flows[conv.flow].state(conv.state)
+        spec = state.get("check") or {}
+        choice = spec.get("answers", {}).get(outcome.result) if spec.get("kind") == request.kind else None
+        if choice is not None:
+            label = self._labels(conv, state)[choice]
+            replies = self._fire(conv, choice, f"{label} (live check)", dict(outcome.facts))
+            if replies is not None:
+                settled = _notice(f"That answers this step: {label}. Say 'back' if you see it differently.")
+                return TurnResult(conv.to_dict(), [shown, settled, *replies])
+        unsettled = _notice("The check doesn't settle this step on its own; please choose an answer.")
+        return TurnResult(conv.to_dict(), [shown, unsettled, *self._prompt(conv, short=True)])
 
     def _summary(self, conv: Conversation) -> CaseSummary:
         flow = self.flows[conv.flow]

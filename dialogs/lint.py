@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from dialogs.checks import CHECK_KINDS
 from dialogs.engine import CONDITIONS
 from dialogs.facts import DERIVED_FIELDS, FACT_TYPES, template_fields
 from dialogs.flow import FACT_TRIGGERS, OUTCOMES, Flow, state_texts
@@ -11,7 +12,7 @@ from dialogs.interpreters import INTERPRETERS, TRIGGERS
 
 INTERPRETER_FACTS = frozenset({"scenario", "scenario_title", "scenario_reasons"})
 KNOWN_KEYS = frozenset({"name", "title", "say", "ask", "run", "choices", "fact", "required", "interpret",
-                        "outcome", "evidence", "who", "handoff", "example"})
+                        "outcome", "evidence", "who", "handoff", "example", "check"})
 
 
 def _edges(flow: Flow) -> dict[str, set[str]]:
@@ -94,6 +95,19 @@ def lint_flow(flow: Flow, flow_names: set[str]) -> list[str]:
             problems.append(f"{here}: asks nothing (needs choices, a fact or an outcome)")
         if "fact" not in state and not state.get("title"):
             problems.append(f"{here}: a question needs a short title for the case summary")
+        if spec := state.get("check"):
+            kind = CHECK_KINDS.get(spec.get("kind", ""))
+            if kind is None:
+                problems.append(f"{here}: unknown check kind {spec.get('kind')!r}")
+            else:
+                for result, choice in spec.get("answers", {}).items():
+                    if result not in kind.results:
+                        problems.append(f"{here}: check {kind.name} never returns {result!r}")
+                    if choice not in state.get("choices", {}):
+                        problems.append(f"{here}: check answer {choice!r} is not one of the step's choices")
+            for field in template_fields(spec.get("target", "")):
+                if field not in FACT_TYPES and field not in DERIVED_FIELDS:
+                    problems.append(f"{here}: check target field {{{field}}} is not a known fact")
         for choice in state.get("choices", {}):
             if choice not in triggers:
                 problems.append(f"{here}: answer {choice!r} has no transition")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dialogs.checks import CheckRequest, CheckRow
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -51,7 +53,7 @@ class Reply:
     """One message from the bot. ``kind`` lets renderers style prompts, outcomes and notices."""
 
     text: str
-    kind: str = "text"  # text | question | outcome | notice | summary | glossary | help
+    kind: str = "text"  # text | question | outcome | notice | summary | glossary | help | check | checks
     title: str = ""
     commands: tuple[str, ...] = ()
     ask: str = ""  # the question itself, shown after the explanation and its commands
@@ -59,3 +61,5 @@ class Reply:
     facts: tuple[tuple[str, str], ...] = ()
     summary: CaseSummary | None = None
     evidence: tuple[str, ...] = ()
+    check: CheckRequest | None = None  # kind "check": a live check the channel should run now
+    rows: tuple[CheckRow, ...] = ()  # kind "checks": one line per check with its verdict

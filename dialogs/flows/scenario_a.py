@@ -154,7 +154,9 @@ FLOW = {
                 "domain in the Tenant Allow/Block List (never for public mail domains like gmail.com)."},
 
         # -- Not in the trace ----------------------------------------------------------------------
-        {"name": "mx", "title": "MX record",
+        {"name": "mx", "check": {"kind": "mx", "target": "{recipient_domain}",
+                  "answers": {"exchange-online": "eop", "none": "other"}},
+         "title": "MX record",
          "say": "No trace at all means the message never got into your tenant: the sender's server either "
                 "never reached EOP, or EOP turned it away at the door. (Check first that you traced the right "
                 "dates and also without the sender filter.) Start by making sure the MX record of "
@@ -194,7 +196,8 @@ FLOW = {
         {"name": "ask_ip", "title": "Sending IP", "fact": "sending_ip",
          "ask": "Which public IP address did the sending server connect from? It is in the send log, and "
                 "often in the bounce."},
-        {"name": "eop_reply", "title": "What EOP answered",
+        {"name": "eop_reply", "check": {"kind": "ip", "target": "{sending_ip}"},
+         "title": "What EOP answered",
          "ask": "What did EOP answer, according to the log or the bounce?",
          "choices": {"blocked": "550 5.7.606 to 5.7.649 'banned sending IP', 5.7.511, or "
                                 "'blocked using Blocklist 1'",

@@ -97,7 +97,10 @@ FLOW = {
          }},
 
         # -- 3. port 25 test --------------------------------------------------------------------------
-        {"name": "port25", "title": "Port 25 test to their server",
+        {"name": "port25", "check": {"kind": "smtp", "target": "{recipient_domain}",
+                  "answers": {"accepted": "ok", "deferred": "temp", "unknown-recipient": "unknown",
+                              "policy": "policy"}},
+         "title": "Port 25 test to their server",
          "say": "Now talk to their server yourself, the way Exchange Online does. Use a machine that is allowed "
                 "to open outgoing port 25: many office networks, home providers and cloud providers block it. "
                 "Find their mail host and connect to it on port 25; test our own MX {sender_eop_host} the same "

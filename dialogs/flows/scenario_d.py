@@ -68,7 +68,9 @@ FLOW = {
          "run": [common.TRACE_DETAIL],
          "ask": "Where did Exchange Online try to send it?",
          "choices": _ROUTE_CHOICES},
-        {"name": "fail_reply", "title": "Answer from our on-premises server",
+        {"name": "fail_reply", "check": {"kind": "smarthost", "target": "{onprem_server}",
+                  "answers": {"no-address": "noanswer", "refused": "refused"}},
+         "title": "Answer from our on-premises server",
          "say": "The same event says what went wrong between Exchange Online and {onprem_server}: either our "
                 "server answered with an error, or it never answered at all.",
          "ask": "Which is it?",

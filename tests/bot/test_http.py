@@ -334,7 +334,9 @@ def test_markdown_rendering_of_commands_facts_evidence_and_summary():
     assert text.endswith("1. Start a new case")
 
 
-RENDERED_FIELDS = {"text", "kind", "title", "commands", "ask", "choices", "facts", "summary", "evidence"}
+# "check" is an instruction to the channel (run this check), not something to show.
+RENDERED_FIELDS = {"text", "kind", "title", "commands", "ask", "choices", "facts", "summary", "evidence", "rows",
+                   "check"}
 
 
 def test_the_renderer_knows_every_reply_field():

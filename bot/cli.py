@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dialogs.diagram import FORMATS
+
+if TYPE_CHECKING:
+    from dialogs.session import Session
+
+
+def _network_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nameserver", action="append", metavar="HOST[:PORT]",
+                        help="DNS server for live checks (repeatable; default: env MAILFLOW_NAMESERVERS, "
+                             "else the system's)")
+    parser.add_argument("--no-checks", action="store_true", help="never offer live DNS/SMTP checks")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,9 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat in the terminal (the default)")
     chat.add_argument("--transcript", type=Path, metavar="FILE",
                       help="also write the conversation as a Bot Framework transcript (JSON)")
+    _network_options(chat)
     serve = sub.add_parser("serve", help="run the Bot Framework endpoint for Teams (/api/messages)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, env MAILFLOW_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (default 3978, env PORT)")
+    _network_options(serve)
     diagram = sub.add_parser("diagram", help="draw a flow's state machine")
     diagram.add_argument("flow", nargs="?", help="flow name (default: all flows)")
     diagram.add_argument("--format", choices=FORMATS, default="mermaid")
@@ -34,15 +48,35 @@ def _parser() -> argparse.ArgumentParser:
 def _chat(args: argparse.Namespace) -> int:
     from bot.console import Console, line_reader
     from bot.render_text import Style
-    from dialogs.engine import Engine
 
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if args.transcript and not args.transcript.parent.exists():
         print(f"mailflow: the folder for {args.transcript} does not exist", file=sys.stderr)
         return 2
-    console = Console(Engine.default(), sys.stdout, style=Style(interactive and "NO_COLOR" not in os.environ),
-                      transcript=args.transcript)
-    return console.run(line_reader(sys.stdin, interactive=interactive), echo=not interactive)
+    try:
+        session = _session(args)
+    except ValueError as exc:
+        print(f"mailflow: {exc}", file=sys.stderr)
+        return 2
+    console = Console(session, sys.stdout, style=Style(interactive and "NO_COLOR" not in os.environ),
+                      transcript=args.transcript, interactive=interactive)
+    try:
+        return asyncio.run(console.run(line_reader(sys.stdin, interactive=interactive), echo=not interactive))
+    except KeyboardInterrupt:
+        print("\nBye.")
+        return 0
+
+
+def _session(args: argparse.Namespace) -> Session:
+    """The engine plus, unless --no-checks, a runner for live checks with the configured resolver."""
+    from dialogs.engine import Engine
+    from dialogs.session import Session
+
+    if args.no_checks:
+        return Session(Engine.default())
+    from dialogs.live_checks import LiveChecks
+
+    return Session(Engine.default(checks=True), LiveChecks.from_settings(nameservers=args.nameserver))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -50,7 +84,9 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.settings import Settings
 
     try:
-        settings = Settings.from_env(os.environ, host=args.host, port=args.port)
+        settings = Settings.from_env(os.environ, host=args.host, port=args.port,
+                                     nameservers=tuple(args.nameserver or ()),
+                                     live_checks=False if args.no_checks else None)
     except ValueError as exc:
         print(f"mailflow: {exc}", file=sys.stderr)
         return 2
@@ -101,6 +137,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "chat"
     if command == "chat" and not hasattr(args, "transcript"):
-        args.transcript = None
+        args.transcript, args.nameserver, args.no_checks = None, None, False
     handlers = {"chat": _chat, "serve": _serve, "diagram": _diagram}
     return handlers[command](args)

@@ -6,22 +6,29 @@ so conversations can be scripted: ``printf '4\\nuser@contoso.com\\n' | mailflow 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.render_text import Style, render_reply
-from dialogs.engine import Engine
+from dialogs.engine import TurnResult
 from dialogs.replies import Reply
+from dialogs.session import Session
 
 
 class Console:
-    def __init__(self, engine: Engine, out: TextIO, *, style: Style,
-                 transcript: Path | None = None) -> None:
-        self.engine = engine
+    """The terminal conversation; ``interactive`` adds a spinner while a live check runs."""
+
+    def __init__(self, session: Session, out: TextIO, *, style: Style, transcript: Path | None = None,
+                 interactive: bool = False) -> None:
+        self.session = session
         self.out = out
         self.style = style
+        self.interactive = interactive
         self.transcript_path = transcript
         self.transcript = None
         if transcript is not None:
@@ -36,27 +43,50 @@ class Console:
         if self.transcript:
             self.transcript.bot_said(replies)
 
-    def run(self, read_line: Callable[[], str | None], *, echo: bool) -> int:
+    async def _show_then_wait(self, replies: list[Reply]) -> None:
+        """Replies before a live check: shown at once, then a spinner until the check is back."""
+        self._show(replies)
+        if self.interactive:
+            self._spinner = asyncio.create_task(self._spin())
+
+    async def _spin(self) -> None:
+        began = time.monotonic()
+        with contextlib.suppress(asyncio.CancelledError):
+            for frame in itertools.cycle("|/-\\"):
+                self.out.write(f"\r{frame} checking... {time.monotonic() - began:4.1f}s")
+                self.out.flush()
+                await asyncio.sleep(0.1)
+
+    async def _turn(self, state: dict[str, Any], line: str) -> TurnResult:
+        self._spinner: asyncio.Task[None] | None = None
+        try:
+            return await self.session.turn(state, line, key="console", show=self._show_then_wait)
+        finally:
+            if self._spinner is not None:
+                self._spinner.cancel()
+                await asyncio.gather(self._spinner, return_exceptions=True)
+                self.out.write("\r" + " " * 40 + "\r")
+
+    async def run(self, read_line: Callable[[], str | None], *, echo: bool) -> int:
         """Talk until the person quits or input ends; returns the process exit code."""
-        result = self.engine.start()
+        result = self.session.engine.start()
         self._show(result.replies)
         state = result.state
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                line = read_line()
+                line = await loop.run_in_executor(None, read_line)
                 if line is None:
                     break
                 if echo:
                     self.out.write(self.style.dim(f"you> {line}") + "\n")
                 if self.transcript:
                     self.transcript.user_said(line)
-                result = self.engine.handle(state, line)
+                result = await self._turn(state, line)
                 state = result.state
                 self._show(result.replies)
                 if result.ended:
                     break
-        except KeyboardInterrupt:
-            self.out.write("\nBye.\n")
         finally:
             if self.transcript and self.transcript_path:
                 self.transcript.write(self.transcript_path)

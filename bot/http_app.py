@@ -23,6 +23,7 @@ from bot.adapter import AdapterWithErrorHandler, AuthUnavailable, TurnOutcome, U
 from bot.settings import Settings
 from bot.teams_bot import MailflowBot
 from dialogs.engine import Engine
+from dialogs.session import CheckRunner, Session
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,16 @@ def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, storage: Storage | None = None) -> web.Application:
-    """The whole endpoint; each app has its own adapter, bot and state so tests and benches can run several."""
+def create_app(settings: Settings, *, engine: Engine | None = None, storage: Storage | None = None,
+               runner: CheckRunner | None = None) -> web.Application:
+    """The whole endpoint; each app has its own adapter, bot and state so tests and benches can run several.
+
+    Live checks run only with a ``runner`` (serve() builds one from the settings)."""
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[_json_errors])
     app[SETTINGS] = settings
     app[ADAPTER] = AdapterWithErrorHandler(settings)
-    app[BOT] = MailflowBot(engine or Engine.default(), ConversationState(storage or MemoryStorage()))
+    session = Session(engine or Engine.default(checks=runner is not None), runner)
+    app[BOT] = MailflowBot(session, ConversationState(storage or MemoryStorage()))
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app
@@ -191,6 +196,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _runner(settings: Settings) -> CheckRunner | None:
+    if not settings.live_checks:
+        return None
+    from dialogs.live_checks import LiveChecks
+
+    return LiveChecks.from_settings(nameservers=settings.nameservers)
+
+
 def serve(settings: Settings) -> None:
     """Run the endpoint until interrupted (``mailflow serve``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -205,6 +218,7 @@ def serve(settings: Settings) -> None:
               flush=True)
 
     try:
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=announce)
+        web.run_app(create_app(settings, runner=_runner(settings)), host=settings.host, port=settings.port,
+                    print=announce)
     except OSError as exc:  # port in use, address not available
         raise SystemExit(f"mailflow: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None

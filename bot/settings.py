@@ -26,6 +26,8 @@ class Settings:
     app_type: str = "MultiTenant"
     tenant_id: str = ""
     max_body_bytes: int = DEFAULT_MAX_BODY
+    live_checks: bool = True  # offer live DNS/SMTP checks in the conversation (MAILFLOW_LIVE_CHECKS=0 turns off)
+    nameservers: tuple[str, ...] = ()  # HOST[:PORT] for those checks; empty = the system's resolver
 
     def __post_init__(self) -> None:
         # Caught here with a clear message rather than as a bare Exception from inside botbuilder.
@@ -47,8 +49,12 @@ class Settings:
         return bool(self.app_id)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str], *, host: str | None = None, port: int | None = None) -> Settings:
-        """Build from ``environ`` (MAILFLOW_HOST, PORT and the standard Microsoft* names); arguments win."""
+    def from_env(cls, environ: Mapping[str, str], *, host: str | None = None, port: int | None = None,
+                 nameservers: tuple[str, ...] = (), live_checks: bool | None = None) -> Settings:
+        """Build from ``environ`` (MAILFLOW_HOST, PORT, MAILFLOW_NAMESERVERS, MAILFLOW_LIVE_CHECKS and the
+        standard Microsoft* names); arguments win."""
+        env_ns = tuple(v.strip() for v in environ.get("MAILFLOW_NAMESERVERS", "").split(",") if v.strip())
+        checks_env = environ.get("MAILFLOW_LIVE_CHECKS", "1").strip().casefold() not in {"0", "false", "no", "off"}
         return cls(
             host=host or environ.get("MAILFLOW_HOST", "").strip() or DEFAULT_HOST,
             port=_port(port if port is not None else environ.get("PORT", "").strip() or DEFAULT_PORT),
@@ -56,6 +62,8 @@ class Settings:
             app_password=environ.get("MicrosoftAppPassword", ""),
             app_type=environ.get("MicrosoftAppType", "").strip() or "MultiTenant",
             tenant_id=environ.get("MicrosoftAppTenantId", "").strip(),
+            live_checks=checks_env if live_checks is None else live_checks,
+            nameservers=nameservers or env_ns,
         )
 
     def sdk_config(self) -> SdkConfig:

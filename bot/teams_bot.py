@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.render_activity import reply_to_activity
-from dialogs.engine import Engine
 from dialogs.replies import Reply
+from dialogs.session import Session
 
 CASE_PROPERTY = "case"
 _MENTION = re.compile(r"<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -31,8 +31,9 @@ def user_text(activity: Activity) -> str:
 class MailflowBot(ActivityHandler):
     """Runs one engine turn per message; state is written only after the replies were delivered."""
 
-    def __init__(self, engine: Engine, conversation_state: ConversationState) -> None:
-        self.engine = engine
+    def __init__(self, session: Session, conversation_state: ConversationState) -> None:
+        self.session = session
+        self.engine = session.engine
         self.conversation_state = conversation_state
         self.case = conversation_state.create_property(CASE_PROPERTY)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -46,7 +47,16 @@ class MailflowBot(ActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         stored: Any = await self.case.get(turn_context)
-        result = self.engine.handle(stored if isinstance(stored, dict) else None, user_text(turn_context.activity))
+        activity = turn_context.activity
+
+        async def show_then_type(replies: list[Reply]) -> None:
+            # A live check is about to run: say so now and keep Teams' typing indicator on meanwhile.
+            await self._send(turn_context, replies)
+            await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+
+        result = await self.session.turn(stored if isinstance(stored, dict) else None, user_text(activity),
+                                         key=f"{activity.channel_id}/{activity.conversation.id}",
+                                         show=show_then_type)
         await self._send(turn_context, result.replies)
         # Only now: if delivery failed above, the stored case is untouched and a retry resumes at the same step.
         await self.case.set(turn_context, result.state)

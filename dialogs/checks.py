@@ -31,9 +31,7 @@ CHECK_KINDS: Mapping[str, CheckKind] = {k.name: k for k in (
               frozenset({"accepted", "deferred", "unknown-recipient", "policy", "no-connection", "tls-error",
                          "unchecked"})),
     CheckKind("smarthost", "testing that {target} resolves and answers on port 25",
-              frozenset({"answers", "refused", "no-connection", "no-address", "unchecked"})),
-    CheckKind("domain", "checking the DNS records of {target} (MX, SPF, DKIM, DMARC)",
-              frozenset({"ok", "problems", "unchecked"})),
+              frozenset({"answers", "no-connection", "no-address", "unchecked"})),
 )}
 
 

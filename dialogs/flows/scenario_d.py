@@ -69,7 +69,7 @@ FLOW = {
          "ask": "Where did Exchange Online try to send it?",
          "choices": _ROUTE_CHOICES},
         {"name": "fail_reply", "check": {"kind": "smarthost", "target": "{onprem_server}",
-                  "answers": {"no-address": "noanswer", "refused": "refused"}},
+                  "answers": {"no-address": "noanswer"}},
          "title": "Answer from our on-premises server",
          "say": "The same event says what went wrong between Exchange Online and {onprem_server}: either our "
                 "server answered with an error, or it never answered at all.",

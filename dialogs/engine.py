@@ -342,7 +342,8 @@ class Engine:
             if replies is not None:
                 settled = _notice(f"That answers this step: {label}. Say 'back' if you see it differently.")
                 return TurnResult(conv.to_dict(), [shown, settled, *replies])
-        unsettled = _notice("The check doesn't settle this step on its own; please choose an answer.")
+        unsettled = _notice("Use what the check found to choose your answer." if not spec.get("answers") else
+                            "The check doesn't settle this step on its own; please choose an answer.")
         return TurnResult(conv.to_dict(), [shown, unsettled, *self._prompt(conv, short=True)])
 
     def _summary(self, conv: Conversation) -> CaseSummary:

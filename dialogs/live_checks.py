@@ -97,7 +97,7 @@ class LiveChecks:
     async def _ip(self, request: CheckRequest, _key: str) -> CheckOutcome:
         report = await check_ip(request.target, resolver=self.resolver)
         rows = [CheckRow("reverse DNS", report.ptr.verdict, report.ptr.summary),
-                CheckRow("block lists", report.lists_verdict, report.summary),
+                CheckRow("block lists", report.lists_verdict, report.lists_summary),
                 CheckRow("Microsoft's block list", Verdict.UNCHECKED, report.microsoft_note)]
         result = "listed" if report.listed_on else "clean" if report.lists_verdict is Verdict.OK else "unchecked"
         return CheckOutcome(result, tuple(rows))

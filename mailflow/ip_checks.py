@@ -142,6 +142,13 @@ class IpReport:
     microsoft_note: str = MICROSOFT_NOTE
     lists_verdict: Verdict = Verdict.UNCHECKED  # block lists alone: error when listed, ok when clean
 
+    @property
+    def lists_summary(self) -> str:
+        """The block-list part of the summary alone (the summary also speaks of reverse DNS)."""
+        if self.scope:
+            return self.summary
+        return lists_sentence(self.ip, list(self.listed_on), list(self.unchecked_on), list(self.not_listed_on))
+
     def to_json(self) -> dict[str, Any]:
         return {"ip": self.ip, "ptr": self.ptr.to_json(), "listed_on": [x.to_json() for x in self.listed_on],
                 "unchecked_on": [x.to_json() for x in self.unchecked_on], "not_listed_on": list(self.not_listed_on),
@@ -150,7 +157,7 @@ class IpReport:
                 "summary": self.summary}
 
 
-def _lists_sentence(address: str, listed: list[Listing], unchecked: list[Unchecked], clean: list[str]) -> str:
+def lists_sentence(address: str, listed: list[Listing], unchecked: list[Unchecked], clean: list[str]) -> str:
     if listed:
         what = "; ".join(f"{x.name} ({x.meaning})" for x in listed)
         return f"{address} is listed on {len(listed)} block list{'s' if len(listed) > 1 else ''}: {what}."
@@ -179,7 +186,7 @@ async def check_ip(ip: str, *, resolver: dns.asyncresolver.Resolver, zones: Sequ
         check_ptr(address, resolver=resolver, timeout=timeout),
         check_blocklists(address, resolver=resolver, zones=zones, timeout=timeout))
     lists_verdict = Verdict.ERROR if listed else (Verdict.UNCHECKED if unchecked and not clean else Verdict.OK)
-    summary = _lists_sentence(address, listed, unchecked, clean)
+    summary = lists_sentence(address, listed, unchecked, clean)
     summary += f" {ptr.summary}" if ptr.verdict is not Verdict.OK else f" Reverse DNS {ptr.names[0]} matches."
     return IpReport(address, ptr, tuple(listed), tuple(unchecked), tuple(clean), worst(lists_verdict, ptr.verdict),
                     summary, lists_verdict=lists_verdict)

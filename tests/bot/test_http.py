@@ -426,3 +426,26 @@ async def test_all_scripted_conversations_over_http(client, stub, engine):
         assert state["title"] in shown, script.name
         if "outcome" in state:
             assert "CASE SUMMARY" in shown
+
+
+async def test_a_live_check_over_http_shows_typing_then_the_result(stub):
+    """Real loopback DNS server behind the check; the reply before it and a typing activity arrive first."""
+    from dialogs.live_checks import LiveChecks
+    from tests.dialogs.explore import TODAY
+    from tests.mailflow.dns_server import DnsTestServer
+    from tests.mailflow.zones import WORLD
+
+    with DnsTestServer(WORLD) as dns:
+        runner = LiveChecks(dns.resolver(timeout=1.0, lifetime=2.0))
+        client = await start_client(engine=Engine.default(today=lambda: TODAY, checks=True), runner=runner)
+        try:
+            for text in ("2", "me@fabrikam.com", "user@contoso.com", "yesterday", "none"):
+                await say(client, stub, "live", text)
+            replies = await say(client, stub, "live", "check")
+        finally:
+            await client.close()
+    kinds = [r["type"] for r in replies]
+    assert kinds[:2] == ["message", "typing"]
+    assert "One moment" in replies[0]["text"]
+    assert any("✅ MX" in r.get("text", "") for r in replies[2:])
+    assert any("Sender's send log" in r.get("text", "") for r in replies[2:])

@@ -1,14 +1,17 @@
-"""The ``mailflow`` command: chat in the terminal, serve the Bot Framework endpoint, draw the flows."""
+"""The ``mailflow`` command: chat in the terminal, serve the Bot Framework endpoint, run checks, draw the flows."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import shutil
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from dialogs.diagram import FORMATS
 
@@ -37,12 +40,41 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, env MAILFLOW_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (default 3978, env PORT)")
     _network_options(serve)
+    _check_parser(sub)
     diagram = sub.add_parser("diagram", help="draw a flow's state machine")
     diagram.add_argument("flow", nargs="?", help="flow name (default: all flows)")
     diagram.add_argument("--format", choices=FORMATS, default="mermaid")
     diagram.add_argument("--output", "-o", type=Path, metavar="FILE_OR_DIR",
                          help="write here (svg: a folder for several flows) instead of standard output")
     return parser
+
+
+def _check_parser(sub: argparse._SubParsersAction) -> None:
+    check = sub.add_parser(
+        "check", help="run the live DNS, IP and port-25 checks for a domain and print a report",
+        description="Check a domain's mail DNS (MX, SPF, DMARC, DKIM, autodiscover, MTA-STS, TLS-RPT, Microsoft 365 "
+                    "signs), optionally sending IPs (reverse DNS, block lists) and a port-25 test of its MX hosts. "
+                    "Exit code 0 when the checks ran, whatever they found; 2 for bad input.")
+    check.add_argument("domain", metavar="DOMAIN", help="the domain to check, like contoso.com")
+    check.add_argument("--recipient", metavar="ADDRESS",
+                       help="mailbox at DOMAIN for the port-25 test (default with --smtp: postmaster@DOMAIN)")
+    check.add_argument("--sender", metavar="ADDRESS",
+                       help="MAIL FROM for the port-25 test (default: the null sender <>)")
+    check.add_argument("--ip", action="extend", nargs="+", default=[], metavar="IP",
+                       help="sending IP to check: reverse DNS and public block lists (repeatable)")
+    check.add_argument("--smtp", action="store_true",
+                       help="also run the port-25 test against DOMAIN's MX hosts, up to RCPT TO (never sends mail)")
+    check.add_argument("--nameserver", action="append", metavar="HOST[:PORT]",
+                       help="DNS server to ask (repeatable; default: env MAILFLOW_NAMESERVERS, else the system's)")
+    check.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    check.add_argument("--timeout", metavar="SECONDS",
+                       help="time allowed for each DNS lookup and each SMTP step (default: 6 s per lookup; "
+                            "SMTP 10 s to connect, 15 s per reply)")
+    lab = check.add_argument_group("lab/testing only", "never needed against real mail servers")
+    lab.add_argument("--allow-private", action="store_true",
+                     help="LAB/TESTING ONLY: let the port-25 test reach private and loopback addresses")
+    lab.add_argument("--smtp-port", default="25", metavar="PORT",
+                     help="LAB/TESTING ONLY: run the port-25 test on this port instead of 25")
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -133,10 +165,117 @@ def _diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+class _StatusLine:
+    """One line on a terminal's stderr saying what is still running; erased before the report is printed."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.text = "starting"
+        self.started = time.monotonic()
+        self.shown = False
+
+    def update(self, text: str) -> None:
+        self.text = text
+        self.draw()
+
+    def draw(self) -> None:
+        try:
+            columns = os.get_terminal_size(self.stream.fileno()).columns
+        except (OSError, ValueError):
+            columns = 0
+        width = columns - 1 if columns > 20 else 79  # a pseudo-terminal may report 0 columns
+        line = f"mailflow check: {self.text} [{time.monotonic() - self.started:.1f} s]"
+        self.stream.write(f"\r\x1b[K{line[:width]}")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+async def _with_status(work: Coroutine[Any, Any, dict[str, Any]], status: _StatusLine | None) -> dict[str, Any]:
+    """Await the checks, redrawing the status line a few times a second so the clock moves."""
+    if status is None:
+        return await work
+
+    async def tick() -> None:
+        while True:
+            status.draw()
+            await asyncio.sleep(0.25)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        return await work
+    finally:
+        ticker.cancel()
+        status.clear()
+
+
+def _seconds(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.05 <= value <= 120:  # NaN fails this too
+        raise ValueError(f"--timeout must be a number of seconds from 0.05 to 120, not {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.strip().isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"--smtp-port must be a TCP port from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def _check(args: argparse.Namespace) -> int:
+    import dns.resolver
+
+    from mailflow.addresses import InvalidName
+    from mailflow.check_command import format_report, run_checks, validate
+    from mailflow.resolver import BadNameserver, make_resolver, nameservers_from
+    from mailflow.smtp_policy import ProbePolicy
+
+    try:
+        timeout, port = _seconds(args.timeout), _port(args.smtp_port)
+        validate(args.domain, recipient=args.recipient, ips=args.ip, smtp=args.smtp, sender=args.sender)
+        resolver = make_resolver(nameservers_from(args.nameserver))
+    except (InvalidName, BadNameserver, ValueError) as exc:
+        print(f"mailflow check: {exc}", file=sys.stderr)
+        return 2
+    except dns.resolver.NoResolverConfiguration:
+        print("mailflow check: this system has no DNS servers configured; give one with --nameserver",
+              file=sys.stderr)
+        return 2
+    policy = ProbePolicy(allowed_ports=frozenset({port}), allow_private=args.allow_private)
+    status = _StatusLine(sys.stderr) if sys.stderr.isatty() else None
+    work = run_checks(args.domain, recipient=args.recipient, ips=args.ip, smtp=args.smtp, sender=args.sender,
+                      resolver=resolver, policy=policy, smtp_port=port, timeout=timeout,
+                      progress=status.update if status else None)
+    try:
+        data = asyncio.run(_with_status(work, status))
+    except KeyboardInterrupt:
+        if status:
+            status.clear()
+        print("mailflow check: interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        columns = shutil.get_terminal_size().columns
+        width = columns - 1 if sys.stdout.isatty() and columns > 20 else None
+        print(format_report(data, width=width))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "chat"
     if command == "chat" and not hasattr(args, "transcript"):
         args.transcript, args.nameserver, args.no_checks = None, None, False
-    handlers = {"chat": _chat, "serve": _serve, "diagram": _diagram}
+    handlers = {"chat": _chat, "serve": _serve, "check": _check, "diagram": _diagram}
     return handlers[command](args)

@@ -21,6 +21,8 @@ class CheckKind:
 
 
 CHECK_KINDS: Mapping[str, CheckKind] = {k.name: k for k in (
+    CheckKind("scenario", "checking the DNS of {target} for Microsoft 365 and hybrid signals",
+              frozenset({"A", "B", "none", "unchecked"})),
     CheckKind("mx", "looking up the MX record of {target}",
               frozenset({"exchange-online", "other", "none", "unchecked"})),
     CheckKind("ip", "checking {target} on DNS block lists and its reverse DNS",

@@ -19,6 +19,7 @@ from dialogs.checks import CheckOutcome, CheckRequest, CheckRow
 from mailflow.addresses import InvalidName
 from mailflow.dns_mx import MxResult, check_mx
 from mailflow.dnsquery import lookup
+from mailflow.domain_report import check_domain
 from mailflow.ip_checks import check_ip
 from mailflow.resolver import make_resolver, nameservers_from
 from mailflow.smtp_policy import ProbeError, ProbePolicy
@@ -78,8 +79,9 @@ class LiveChecks:
 
     async def run(self, request: CheckRequest, *, key: str) -> CheckOutcome:
         try:
-            handler = {"mx": self._mx, "ip": self._ip, "routing_domain": self._routing_domain,
-                       "smtp": self._smtp, "smarthost": self._smarthost}[request.kind]
+            handler = {"scenario": self._scenario, "mx": self._mx, "ip": self._ip,
+                       "routing_domain": self._routing_domain, "smtp": self._smtp,
+                       "smarthost": self._smarthost}[request.kind]
         except KeyError:
             return _unchecked(request.kind, f"there is no live check called {request.kind!r}")
         try:
@@ -88,6 +90,16 @@ class LiveChecks:
             return _unchecked(request.kind, f"the check could not run: {exc}")
         except ProbeError as exc:
             return _unchecked(request.kind, str(exc))
+
+    async def _scenario(self, request: CheckRequest, _key: str) -> CheckOutcome:
+        report = await check_domain(request.target, resolver=self.resolver, side="recipient")
+        hint = report.scenario_hint
+        rows = [_mx_row(report.mx), CheckRow("Microsoft 365", report.m365.verdict, report.m365.summary),
+                CheckRow("scenario", Verdict.OK if hint.inbound else Verdict.NOT_FOUND,
+                         " ".join(hint.reasons) or "No Microsoft 365 signals in DNS.")]
+        if report.mx.verdict is Verdict.UNCHECKED:
+            return CheckOutcome("unchecked", tuple(rows))
+        return CheckOutcome(hint.inbound or "none", tuple(rows))
 
     async def _mx(self, request: CheckRequest, _key: str) -> CheckOutcome:
         mx = await check_mx(request.target, resolver=self.resolver)

@@ -44,7 +44,8 @@ FLOW = {
          "choices": {"cloud": "In Exchange Online (Microsoft 365)",
                      "onprem": "On our own Exchange server (on-premises)",
                      "unknown": "I don't know"}},
-        {"name": "mx", "check": {"kind": "mx", "target": "{recipient_domain}", "answers": {"exchange-online": "eop"}},
+        {"name": "mx", "check": {"kind": "scenario", "target": "{recipient_domain}",
+                                 "answers": {"A": "eop", "B": "onprem"}},
          "title": "Where the MX record points",
          "say": "Your domain's MX record decides which server the outside world delivers to. You can look it "
                 "up from any PC:",

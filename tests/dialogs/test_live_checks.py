@@ -140,3 +140,15 @@ def test_console_runs_a_check_with_the_configured_nameserver(dns):
     assert "[ok]" in out.stdout
     assert "That answers this step" in out.stdout
     assert "Sender's send log" in out.stdout
+
+
+@pytest.mark.parametrize(("recipient", "flow"), [("user@contoso.com", "scenario_a"),
+                                                  ("user@hybrid.example", "scenario_b")])
+async def test_dns_hint_answers_where_the_mx_points_during_triage(dns, recipient, flow):
+    s = session(dns)
+    result = await walk(s, f"mail from someone@fabrikam.com to {recipient} never arrives", "no", "unsure",
+                        "inbound", "unknown", "check")
+    assert result.state["flow"] == flow
+    assert any(row.name == "scenario" for row in rows(result))
+    back = s.engine.handle(result.state, "back")
+    assert (back.state["flow"], back.state["state"]) == ("triage", "mx")

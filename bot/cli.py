@@ -106,14 +106,23 @@ def _session(args: argparse.Namespace) -> Session:
 
     if args.no_checks:
         return Session(Engine.default())
+    import dns.resolver
+
     from dialogs.live_checks import LiveChecks
 
-    return Session(Engine.default(checks=True), LiveChecks.from_settings(nameservers=args.nameserver))
+    try:
+        runner = LiveChecks.from_settings(nameservers=args.nameserver)
+    except dns.resolver.NoResolverConfiguration:
+        print("mailflow: no DNS resolver is configured on this system, so live checks are off "
+              "(give one with --nameserver HOST[:PORT])", file=sys.stderr)
+        return Session(Engine.default())
+    return Session(Engine.default(checks=True), runner)
 
 
 def _serve(args: argparse.Namespace) -> int:
     from bot.http_app import serve
     from bot.settings import Settings
+    from mailflow.resolver import BadNameserver
 
     try:
         settings = Settings.from_env(os.environ, host=args.host, port=args.port,
@@ -122,7 +131,11 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"mailflow: {exc}", file=sys.stderr)
         return 2
-    serve(settings)
+    try:
+        serve(settings)
+    except BadNameserver as exc:
+        print(f"mailflow: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -199,9 +199,15 @@ def is_loopback(host: str) -> bool:
 def _runner(settings: Settings) -> CheckRunner | None:
     if not settings.live_checks:
         return None
+    import dns.resolver
+
     from dialogs.live_checks import LiveChecks
 
-    return LiveChecks.from_settings(nameservers=settings.nameservers)
+    try:
+        return LiveChecks.from_settings(nameservers=settings.nameservers)
+    except dns.resolver.NoResolverConfiguration:
+        log.warning("no DNS resolver is configured, so live checks are off (set MAILFLOW_NAMESERVERS)")
+        return None
 
 
 def serve(settings: Settings) -> None:

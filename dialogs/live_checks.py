@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import dns.asyncresolver
 
 from dialogs.checks import CheckOutcome, CheckRequest, CheckRow
-from mailflow.addresses import InvalidName
+from mailflow.addresses import InvalidName, eop_mx_host
 from mailflow.dns_mx import MxResult, check_mx
 from mailflow.dnsquery import lookup
 from mailflow.domain_report import check_domain
@@ -102,9 +102,14 @@ class LiveChecks:
         return CheckOutcome(hint.inbound or "none", tuple(rows))
 
     async def _mx(self, request: CheckRequest, _key: str) -> CheckOutcome:
+        """Used where the case expects the MX on Exchange Online, so anything else is worth a warning."""
         mx = await check_mx(request.target, resolver=self.resolver)
         result = "unchecked" if mx.verdict is Verdict.UNCHECKED else mx.provider
-        return CheckOutcome(result, (_mx_row(mx),))
+        row = _mx_row(mx)
+        if mx.verdict is Verdict.OK and not mx.on_exchange_online:
+            row = CheckRow(row.name, Verdict.WARNING, f"{mx.summary} For this case it should point to Exchange "
+                                                      f"Online ({eop_mx_host(mx.domain)}).")
+        return CheckOutcome(result, (row,))
 
     async def _ip(self, request: CheckRequest, _key: str) -> CheckOutcome:
         report = await check_ip(request.target, resolver=self.resolver)

@@ -66,6 +66,7 @@ async def test_mx_elsewhere_is_shown_but_the_person_decides(dns):
     result = await walk(s, "2", "me@fabrikam.com", "user@hybrid.example", "yesterday", "none", "check")
     assert result.state["state"] == "mx"
     assert "mail.hybrid.example" in rows(result)[0].summary
+    assert rows(result)[0].verdict is Verdict.WARNING
     assert result.replies[-1].kind == "question"
 
 

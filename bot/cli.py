@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default 3978, env PORT)")
     _network_options(serve)
     _check_parser(sub)
+    explain = sub.add_parser("explain", help="decode a bounce, message trace, SMTP protocol log or message headers")
+    explain.add_argument("file", nargs="?", default="-", help="the file to read, or - for standard input (default)")
+    explain.add_argument("--kind", choices=("ndr", "trace", "smtplog", "headers"),
+                         help="what the input is (default: detected)")
+    explain.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     diagram = sub.add_parser("diagram", help="draw a flow's state machine")
     diagram.add_argument("flow", nargs="?", help="flow name (default: all flows)")
     diagram.add_argument("--format", choices=FORMATS, default="mermaid")
@@ -285,10 +290,45 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_evidence(name: str) -> str:
+    """The input as text; UTF-16 exports (Excel, PowerShell 5) are recognised by their byte-order mark."""
+    data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    return data.decode("utf-8-sig", "replace")
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import json
+
+    from mailflow.evidence import explain, recognised
+
+    try:
+        text = _read_evidence(args.file)
+    except OSError as exc:
+        print(f"mailflow explain: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    if not text.strip():
+        print("mailflow explain: the input is empty", file=sys.stderr)
+        return 2
+    report = explain(text, args.kind)
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print(f"Kind: {report.get('kind') or 'not recognised'}")
+        for key in ("status", "smtp_code", "who", "hop", "verdict", "layout", "log_type"):
+            if report.get(key) not in (None, "", []):
+                print(f"{key.replace('_', ' ').capitalize()}: {report[key]}")
+        for finding in report.get("findings", []):
+            text_of = finding.get("text", finding) if isinstance(finding, dict) else finding
+            print(f"- {text_of}")
+    return 0 if recognised(report) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "chat"
     if command == "chat" and not hasattr(args, "transcript"):
         args.transcript, args.nameserver, args.no_checks = None, None, False
-    handlers = {"chat": _chat, "serve": _serve, "check": _check, "diagram": _diagram}
+    handlers = {"chat": _chat, "serve": _serve, "check": _check, "diagram": _diagram, "explain": _explain}
     return handlers[command](args)

@@ -67,6 +67,26 @@ class Console:
                 await asyncio.gather(self._spinner, return_exceptions=True)
                 self.out.write("\r" + " " * 40 + "\r")
 
+    async def _multi_line(self, line: str, read_line: Callable[[], str | None]) -> str | None:
+        """``/paste`` collects lines until a lone ``.``; ``/load PATH`` reads a file: evidence arrives whole."""
+        command, _, rest = line.strip().partition(" ")
+        loop = asyncio.get_running_loop()
+        if command == "/load":
+            path = Path(rest.strip().strip('"'))
+            try:
+                data = await loop.run_in_executor(None, _read_file, path)
+                return data.decode("utf-8-sig", "replace")
+            except OSError as exc:
+                self.out.write(self.style.accent(f"Cannot read {path}: {exc.strerror or exc}") + "\n\n")
+                return None
+        if command != "/paste":
+            return line
+        self.out.write(self.style.dim("Paste the text, then a line with only a dot (.) to finish.") + "\n")
+        lines: list[str] = []
+        while (more := await loop.run_in_executor(None, read_line)) is not None and more.strip() != ".":
+            lines.append(more)
+        return "\n".join(lines)
+
     async def run(self, read_line: Callable[[], str | None], *, echo: bool) -> int:
         """Talk until the person quits or input ends; returns the process exit code."""
         result = self.session.engine.start()
@@ -80,6 +100,9 @@ class Console:
                     break
                 if echo:
                     self.out.write(self.style.dim(f"you> {line}") + "\n")
+                line = await self._multi_line(line, read_line)
+                if line is None:
+                    continue
                 if self.transcript:
                     self.transcript.user_said(line)
                 result = await self._turn(state, line)
@@ -92,6 +115,10 @@ class Console:
                 self.transcript.write(self.transcript_path)
                 self.out.write(f"Transcript written to {self.transcript_path}\n")
         return 0
+
+
+def _read_file(path: Path) -> bytes:
+    return path.expanduser().read_bytes()
 
 
 def line_reader(stream: TextIO, *, interactive: bool) -> Callable[[], str | None]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialogs import evidence
 from dialogs.answers import MAX_INPUT, SYNONYMS, clean, match_choice
 from dialogs.checks import CHECK_KINDS, CheckOutcome, CheckRequest
 from dialogs.conversation import Conversation
@@ -116,6 +117,9 @@ class Engine:
             conv = None
         fresh = conv is None
         conv = conv or self._new()
+        if text and (found := evidence.read(text)) is not None:
+            replies = self._evidence(conv, found)
+            return TurnResult(conv.to_dict(), notices + replies)
         if text and len(text) > MAX_INPUT:
             notices.append(_notice(f"That message is very long; I only read its first {MAX_INPUT:,} characters."))
         said = clean(text)
@@ -251,6 +255,23 @@ class Engine:
             break
         return replies + self._prompt(conv)
 
+    def _evidence(self, conv: Conversation, found: evidence.Evidence) -> list[Reply]:
+        """Show what the evidence says, keep its facts, and move to the case it points to from triage."""
+        state = self.flows[conv.flow].state(conv.state)
+        fact = state.get("fact")
+        if fact in found.facts:
+            replies = self._fire(conv, "answered", found.label, {fact: found.facts[fact]})
+            if replies is not None:
+                return [found.reply, *replies]
+        new = {k: v for k, v in found.facts.items() if conv.facts.get(k) != v}
+        conv.history.append({"flow": conv.flow, "state": conv.state, "answer": found.label,
+                             "undo": {k: conv.facts.get(k) for k in new}})
+        del conv.history[:-MAX_HISTORY]
+        conv.facts.update(new)
+        if conv.flow == ENTRY_FLOW and found.flow in self.flows:
+            return [found.reply, *self._enter_flow(conv, found.flow), *self._advance(conv)]
+        return [found.reply, *self._prompt(conv, short=True)]
+
     def _enter_flow(self, conv: Conversation, name: str) -> list[Reply]:
         """Move to another flow's first step; its introduction, if any, is what the person sees first."""
         flow = self.flows[name]
@@ -372,6 +393,8 @@ class Engine:
             "- back: undo your last answer\n- restart: start a new case\n- summary: show the case so far\n"
             "- what is <term>: explain a term (EOP, NDR, smart host, HRDP...); 'glossary' lists them\n"
             "- not an admin: switch to the steps anyone can do, ending in a ticket for the helpdesk\n"
+            "- paste a bounce, message headers, a message trace or an SMTP log: I decode it (in the terminal: "
+            "/paste, or /load PATH)\n"
             "- quit: end the conversation", kind="help", title="How to use me")
 
     def _glossary(self, said: str) -> Reply | None:

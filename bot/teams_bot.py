@@ -11,6 +11,7 @@ from typing import Any
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
+from bot.attachments import fetch_attachment
 from bot.render_activity import reply_to_activity
 from dialogs.replies import Reply
 from dialogs.session import Session
@@ -54,7 +55,13 @@ class MailflowBot(ActivityHandler):
             await self._send(turn_context, replies)
             await turn_context.send_activity(Activity(type=ActivityTypes.typing))
 
-        result = await self.session.turn(stored if isinstance(stored, dict) else None, user_text(activity),
+        text = user_text(activity)
+        if not text and (fetched := await fetch_attachment(activity)) is not None:
+            if fetched.problem:
+                await turn_context.send_activity(fetched.problem)
+                return
+            text = fetched.text or ""
+        result = await self.session.turn(stored if isinstance(stored, dict) else None, text,
                                          key=f"{activity.channel_id}/{activity.conversation.id}",
                                          show=show_then_type)
         await self._send(turn_context, result.replies)

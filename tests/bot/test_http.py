@@ -449,3 +449,33 @@ async def test_a_live_check_over_http_shows_typing_then_the_result(stub):
     assert "One moment" in replies[0]["text"]
     assert any("✅ MX" in r.get("text", "") for r in replies[2:])
     assert any("Sender's send log" in r.get("text", "") for r in replies[2:])
+
+
+BOUNCE_FILE = Path(__file__).resolve().parents[1] / "mailflow" / "bounces" / "onprem_exchange.txt"
+
+
+async def test_a_bounce_attached_in_teams_is_downloaded_and_decoded(client, stub, engine):
+    """The file is served by a real loopback server, as Teams' download URL would be."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    bounce = BOUNCE_FILE.read_bytes()
+
+    async def serve_file(_request: web.Request) -> web.Response:
+        return web.Response(body=bounce, content_type="application/octet-stream")
+
+    files = web.Application()
+    files.router.add_get("/files/ndr.txt", serve_file)
+    server = TestServer(files, host="127.0.0.1")
+    await server.start_server()
+    try:
+        info = {"contentType": "application/vnd.microsoft.teams.file.download.info", "name": "ndr.txt",
+                "content": {"downloadUrl": str(server.make_url("/files/ndr.txt")), "fileType": "txt"}}
+        replies = await say(client, stub, "attach", None, channelId="msteams", attachments=[info])
+        missing = {**info, "content": {"downloadUrl": str(server.make_url("/files/missing.txt"))}}
+        failed = await say(client, stub, "attach", None, channelId="msteams", attachments=[missing])
+    finally:
+        await server.close()
+    assert "Bounce decoded" in replies[0]["text"]
+    assert "5.1.1" in replies[0]["text"]
+    assert "couldn't download" in failed[0]["text"]

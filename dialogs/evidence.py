@@ -58,5 +58,16 @@ def read(raw: str) -> Evidence | None:
             except InvalidName:
                 continue
         flow = HOP_FLOWS.get(report.get("hop") or "")
+    if kind == "trace":
+        messages = report.get("messages") or []
+        scenarios = {m.get("scenario") for m in messages}
+        if len(scenarios) == 1:
+            flow = HOP_FLOWS.get(scenarios.pop() or "")
+        if len(messages) == 1:
+            for role in ("sender", "recipient"):
+                try:
+                    facts[role] = normalize_email(messages[0].get(role) or "")
+                except InvalidName:
+                    continue
     reply = Reply("\n".join(_lines(report)), kind="evidence", title=TITLES[kind])
     return Evidence(reply, facts, flow, label)

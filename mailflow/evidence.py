@@ -16,8 +16,8 @@ _REPLY_AND_CODE = re.compile(r"\b[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b")
 _NDR_MARKERS = ("multipart/report", "message/delivery-status", "final-recipient:", "diagnostic-code:",
                 "diagnostic information for administrators", "remote server returned", "delivery has failed",
                 "undeliverable", "generating server:", "mail delivery failed", "delivery status notification")
-_TRACE_MARKERS = ("messagetraceid", "recipientaddress", "origin_timestamp", "network_message_id",
-                  "date,event,action", "\"date\",\"event\"")
+_TRACE_MARKERS = ("messagetraceid", "recipientaddress", "senderaddress", "origin_timestamp", "network_message_id",
+                  "recipient address", "sender address", "date,event,action", "\"date\",\"event\"")
 _HEADER_MARKERS = ("received: from", "authentication-results:", "x-forefront-antispam-report:",
                    "x-ms-exchange-organization-", "message-id:")
 
@@ -27,8 +27,9 @@ def detect(text: str) -> str | None:
     head = text[:20_000].lower()
     if head.lstrip().startswith("#software: microsoft exchange") or "#fields: date-time" in head:
         return "smtplog"
-    first_line = head.lstrip("\ufeff").split("\n", 1)[0]
-    if any(marker in first_line for marker in _TRACE_MARKERS):
+    # The column header is the first line, or the second after PowerShell's "#TYPE ..." line.
+    columns = [line for line in head.lstrip("\ufeff").split("\n", 2)[:2] if not line.startswith("#type")][:1]
+    if columns and ("," in columns[0] or ";" in columns[0]) and any(m in columns[0] for m in _TRACE_MARKERS):
         return "trace"
     if any(marker in head for marker in _NDR_MARKERS):
         return "ndr"
@@ -53,7 +54,7 @@ def explain(text: str, kind: str | None = None) -> dict[str, Any]:
     if kind == "trace":
         from mailflow.message_trace import parse_trace
 
-        return parse_trace(text).to_json()
+        return parse_trace(text).to_dict()
     if kind == "smtplog":
         import io
 

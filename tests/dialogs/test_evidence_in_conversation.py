@@ -18,7 +18,10 @@ def read(name: str) -> str:
 @pytest.mark.parametrize(("name", "kind"), [("bounces/exo_multipart.eml", "ndr"), ("bounces/postfix_dsn.eml", "ndr"),
                                             ("bounces/onprem_exchange.txt", "ndr"),
                                             ("headers/junked_spam.txt", "headers"),
-                                            ("headers/onprem_chain.txt", "headers")])
+                                            ("headers/onprem_chain.txt", "headers"),
+                                            ("traces/get_messagetrace.csv", "trace"),
+                                            ("traces/eac_summary_semicolon.csv", "trace"),
+                                            ("traces/get_messagetracedetail.csv", "trace")])
 def test_kinds_are_detected(name, kind):
     assert detect(read(name)) == kind
 
@@ -57,3 +60,9 @@ def test_headers_pasted_mid_case_are_explained_and_the_step_stays(engine):
     assert "DMARC" in shown.replies[0].text
     assert shown.state["state"] == result.state["state"]
     assert shown.replies[-1].kind == "question"
+
+
+def test_a_trace_pasted_at_the_menu_is_read(engine):
+    result = engine.handle(None, read("traces/get_messagetracedetail.csv"))
+    assert result.replies[0].title == "Message trace read"
+    assert "centralized mail flow" in result.replies[0].text

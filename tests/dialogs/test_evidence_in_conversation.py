@@ -21,7 +21,9 @@ def read(name: str) -> str:
                                             ("headers/onprem_chain.txt", "headers"),
                                             ("traces/get_messagetrace.csv", "trace"),
                                             ("traces/eac_summary_semicolon.csv", "trace"),
-                                            ("traces/get_messagetracedetail.csv", "trace")])
+                                            ("traces/get_messagetracedetail.csv", "trace"),
+                                            ("protocol_logs/SEND20230111-1.LOG", "smtplog"),
+                                            ("protocol_logs/RECV2023011209-1.LOG", "smtplog")])
 def test_kinds_are_detected(name, kind):
     assert detect(read(name)) == kind
 
@@ -66,3 +68,11 @@ def test_a_trace_pasted_at_the_menu_is_read(engine):
     result = engine.handle(None, read("traces/get_messagetracedetail.csv"))
     assert result.replies[0].title == "Message trace read"
     assert "centralized mail flow" in result.replies[0].text
+
+
+def test_a_protocol_log_pasted_mid_case_is_read(engine):
+    result = engine.handle(engine.start().state, "4")
+    shown = engine.handle(result.state, read("protocol_logs/SEND20230111-1.LOG"))
+    assert shown.replies[0].title == "SMTP protocol log read"
+    assert "5xx rejection" in shown.replies[0].text
+    assert shown.state["state"] == result.state["state"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
 import shutil
@@ -46,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--kind", choices=("ndr", "trace", "smtplog", "headers"),
                          help="what the input is (default: detected)")
     explain.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    explain.add_argument("--address", help="protocol logs: only sessions with this MAIL FROM / RCPT TO address")
+    explain.add_argument("--remote", help="protocol logs: only sessions with this remote IP (or prefix, or IP:port)")
+    explain.add_argument("--since", help="protocol logs: only sessions ending at or after this time (ISO 8601)")
     diagram = sub.add_parser("diagram", help="draw a flow's state machine")
     diagram.add_argument("flow", nargs="?", help="flow name (default: all flows)")
     diagram.add_argument("--format", choices=FORMATS, default="mermaid")
@@ -299,11 +303,17 @@ def _read_evidence(name: str) -> str:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    import json
-
-    from mailflow.evidence import explain, recognised
+    from mailflow.evidence import explain
 
     try:
+        since = _since(args.since)
+    except ValueError:
+        print(f"mailflow explain: --since {args.since!r} is not a date/time like 2026-11-27T08:00", file=sys.stderr)
+        return 2
+    try:
+        if args.file != "-" and (args.kind or _sniff(args.file)) == "smtplog":
+            report = _stream_log(Path(args.file), args, since)
+            return _print_explained(report, args.json)
         text = _read_evidence(args.file)
     except OSError as exc:
         print(f"mailflow explain: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
@@ -311,8 +321,47 @@ def _explain(args: argparse.Namespace) -> int:
     if not text.strip():
         print("mailflow explain: the input is empty", file=sys.stderr)
         return 2
-    report = explain(text, args.kind)
-    if args.json:
+    return _print_explained(explain(text, args.kind), args.json)
+
+
+def _since(value: str | None) -> datetime.datetime | None:
+    if not value:
+        return None
+    moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+
+
+def _sniff(name: str) -> str | None:
+    from mailflow.evidence import detect
+
+    with open(name, "rb") as handle:
+        return detect(handle.read(65536).decode("utf-8-sig", "replace"))
+
+
+def _stream_log(path: Path, args: argparse.Namespace, since: datetime.datetime | None) -> dict[str, Any]:
+    """A protocol log is read as a stream (constant memory), with a progress line on a terminal."""
+    from mailflow.protocol_log import analyze_log
+
+    total = max(path.stat().st_size, 1)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int) -> None:
+        if tty:
+            print(f"\rreading {path.name}: {done * 100 // total:3d}% ({done / 1e6:,.0f} MB)", end="", file=sys.stderr)
+
+    with path.open("rb") as stream:
+        report = analyze_log(stream, address=args.address, remote=args.remote, since=since, progress=progress)
+    if tty:
+        print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+    return report.to_json()
+
+
+def _print_explained(report: dict[str, Any], as_json: bool) -> int:
+    import json
+
+    from mailflow.evidence import recognised
+
+    if as_json:
         print(json.dumps(report, indent=2, default=str))
     else:
         print(f"Kind: {report.get('kind') or 'not recognised'}")

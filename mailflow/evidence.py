@@ -75,5 +75,5 @@ def recognised(report: dict[str, Any]) -> bool:
     if kind == "trace":
         return bool(report.get("messages"))
     if kind == "smtplog":
-        return bool(report.get("sessions") or (report.get("totals") or {}).get("sessions"))
+        return bool(report.get("log_type"))
     return False

@@ -50,3 +50,17 @@ def test_unrecognised_input_exits_1_and_bad_input_exits_2():
     assert b"cannot read" in missing.stderr
     assert b"Traceback" not in missing.stderr
     assert explain(stdin=b"").returncode == 2
+
+
+def test_protocol_log_is_streamed_with_filters():
+    log = str(FIXTURES / "protocol_logs" / "SEND20230111-1.LOG")
+    out = explain(log, "--json", "--remote", "198.51.100.20")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["kind"] == "smtplog"
+    assert {s["remote"].split(":")[0] for s in report["sessions"]} == {"198.51.100.20"}
+    later = json.loads(explain(log, "--json", "--since", "2099-01-01").stdout)
+    assert later["sessions"] == []
+    bad = explain(log, "--since", "nonsense")
+    assert bad.returncode == 2
+    assert b"Traceback" not in bad.stderr

@@ -3,6 +3,7 @@ reply, the facts it gives the case, and the case it points to."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,8 +37,15 @@ def _lines(report: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+# Every kind of evidence spans several lines, except a pasted bounce line, which carries a status code.
+# Checking this first keeps ordinary one-line answers off the parsers (the per-turn hot path).
+_MAYBE_CODE = re.compile(r"[245]\.\d{1,3}\.\d")
+
+
 def read(raw: str) -> Evidence | None:
     """None unless ``raw`` is evidence that a parser understood."""
+    if "\n" not in raw and not _MAYBE_CODE.search(raw):
+        return None
     text = raw[:MAX_EVIDENCE]
     kind = evidence.detect(text)
     if kind is None:

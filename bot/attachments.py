@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import aiohttp
 from botbuilder.schema import Activity
 
+from mailflow.evidence import decode
+
 TEAMS_FILE = "application/vnd.microsoft.teams.file.download.info"
 TEXT_TYPES = ("text/", "message/rfc822", "application/octet-stream", "application/vnd.ms-outlook")
 MAX_BYTES = 1_000_000
@@ -53,6 +55,4 @@ async def fetch_attachment(activity: Activity) -> Fetched | None:
         return Fetched(problem=f"I couldn't download {name}; paste its text instead.")
     if len(data) > MAX_BYTES:
         return Fetched(problem=f"{name} is larger than {MAX_BYTES // 1_000_000} MB; send the relevant part instead.")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Fetched(text=data.decode("utf-16", "replace"))
-    return Fetched(text=data.decode("utf-8-sig", "replace"))
+    return Fetched(text=decode(data))

@@ -295,11 +295,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _read_evidence(name: str) -> str:
-    """The input as text; UTF-16 exports (Excel, PowerShell 5) are recognised by their byte-order mark."""
-    data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", "replace")
-    return data.decode("utf-8-sig", "replace")
+    from mailflow.evidence import decode
+
+    return decode(sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes())
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -332,10 +330,10 @@ def _since(value: str | None) -> datetime.datetime | None:
 
 
 def _sniff(name: str) -> str | None:
-    from mailflow.evidence import detect
+    from mailflow.evidence import decode, detect
 
     with open(name, "rb") as handle:
-        return detect(handle.read(65536).decode("utf-8-sig", "replace"))
+        return detect(decode(handle.read(65536)))
 
 
 def _stream_log(path: Path, args: argparse.Namespace, since: datetime.datetime | None) -> dict[str, Any]:

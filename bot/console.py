@@ -18,6 +18,7 @@ from bot.render_text import Style, render_reply
 from dialogs.engine import TurnResult
 from dialogs.replies import Reply
 from dialogs.session import Session
+from mailflow.evidence import decode
 
 
 class Console:
@@ -75,7 +76,7 @@ class Console:
             path = Path(rest.strip().strip('"'))
             try:
                 data = await loop.run_in_executor(None, _read_file, path)
-                return data.decode("utf-8-sig", "replace")
+                return decode(data)
             except OSError as exc:
                 self.out.write(self.style.accent(f"Cannot read {path}: {exc.strerror or exc}") + "\n\n")
                 return None

@@ -28,10 +28,7 @@ class Evidence:
 
 
 def _lines(report: Mapping[str, Any]) -> list[str]:
-    lines = []
-    for key in ("verdict", "status"):
-        if isinstance(report.get(key), str) and key == "verdict":
-            lines.append(report[key])
+    lines = [report["verdict"]] if isinstance(report.get("verdict"), str) else []
     for finding in report.get("findings", [])[:8]:
         lines.append(f"- {finding.get('text', finding) if isinstance(finding, dict) else finding}")
     return lines

@@ -22,6 +22,13 @@ _HEADER_MARKERS = ("received: from", "authentication-results:", "x-forefront-ant
                    "x-ms-exchange-organization-", "message-id:")
 
 
+def decode(data: bytes) -> str:
+    """Evidence bytes as text: UTF-16 exports (Excel, Windows PowerShell) carry a byte-order mark, else UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "replace")
+    return data.decode("utf-8-sig", "replace")
+
+
 def detect(text: str) -> str | None:
     """The kind of evidence ``text`` looks like, or None when it looks like none of them."""
     head = text[:20_000].lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
@@ -12,7 +13,7 @@ import sys
 import time
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from dialogs.diagram import FORMATS
 
@@ -294,27 +295,41 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_evidence(name: str) -> str:
-    from mailflow.evidence import decode
+class _Replay:
+    """A byte stream that first gives back what was read to detect the kind, then the rest of its source."""
 
-    return decode(sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes())
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(size)
+        if size < 0:
+            out, self.head = self.head + self.rest.read(), b""
+        else:
+            out, self.head = self.head[:size], self.head[size:]
+        return out
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from mailflow.evidence import explain
+    from mailflow.evidence import decode, detect, explain
 
     try:
         since = _since(args.since)
     except ValueError:
         print(f"mailflow explain: --since {args.since!r} is not a date/time like 2026-11-27T08:00", file=sys.stderr)
         return 2
+    name = "standard input" if args.file == "-" else args.file
     try:
-        if args.file != "-" and (args.kind or _sniff(args.file)) == "smtplog":
-            report = _stream_log(Path(args.file), args, since)
-            return _print_explained(report, args.json)
-        text = _read_evidence(args.file)
+        with contextlib.ExitStack() as stack:
+            source = sys.stdin.buffer if args.file == "-" else stack.enter_context(open(args.file, "rb"))
+            head = source.read(65536)
+            if (args.kind or detect(decode(head))) == "smtplog":  # streamed: logs run to gigabytes
+                size = None if args.file == "-" else os.fstat(source.fileno()).st_size
+                return _print_explained(_stream_log(_Replay(head, source), name, size, args, since), args.json)
+            text = decode(head + source.read())
     except OSError as exc:
-        print(f"mailflow explain: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"mailflow explain: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     if not text.strip():
         print("mailflow explain: the input is empty", file=sys.stderr)
@@ -329,26 +344,19 @@ def _since(value: str | None) -> datetime.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
-def _sniff(name: str) -> str | None:
-    from mailflow.evidence import decode, detect
-
-    with open(name, "rb") as handle:
-        return detect(decode(handle.read(65536)))
-
-
-def _stream_log(path: Path, args: argparse.Namespace, since: datetime.datetime | None) -> dict[str, Any]:
+def _stream_log(stream: _Replay, name: str, size: int | None, args: argparse.Namespace,
+                since: datetime.datetime | None) -> dict[str, Any]:
     """A protocol log is read as a stream (constant memory), with a progress line on a terminal."""
     from mailflow.protocol_log import analyze_log
 
-    total = max(path.stat().st_size, 1)
     tty = sys.stderr.isatty()
 
     def progress(done: int) -> None:
         if tty:
-            print(f"\rreading {path.name}: {done * 100 // total:3d}% ({done / 1e6:,.0f} MB)", end="", file=sys.stderr)
+            share = f"{done * 100 // max(size, 1):3d}% " if size else ""
+            print(f"\rreading {Path(name).name}: {share}({done / 1e6:,.0f} MB)", end="", file=sys.stderr)
 
-    with path.open("rb") as stream:
-        report = analyze_log(stream, address=args.address, remote=args.remote, since=since, progress=progress)
+    report = analyze_log(stream, address=args.address, remote=args.remote, since=since, progress=progress)
     if tty:
         print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
     return report.to_json()

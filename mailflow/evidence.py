@@ -82,5 +82,7 @@ def recognised(report: dict[str, Any]) -> bool:
     if kind == "trace":
         return bool(report.get("messages"))
     if kind == "smtplog":
-        return bool(report.get("log_type"))
+        if any(f.get("kind") == "not-a-log" for f in report.get("findings", [])):
+            return False
+        return bool(report.get("log_type") or report.get("totals", {}).get("sessions"))
     return False

@@ -15,9 +15,20 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any
 
-from mailflow.protolog_stream import MAX_OPEN, Header, RawSession, Row, StreamStats, stream_sessions
+from mailflow.protolog_stream import (
+    DIRECTIONS,
+    MAX_OPEN,
+    ByteSource,
+    Header,
+    RawSession,
+    Row,
+    StreamStats,
+    stream_sessions,
+)
 from mailflow.verdict import Verdict
 
 NOT_A_LOG = "not an Exchange protocol log"
@@ -77,26 +88,18 @@ def _problem(kind: str, detail: str, when: str) -> dict[str, str]:
 
 def analyse(raw: RawSession, header: Header) -> Session:
     """Orders one session's rows and reads its envelope and problems; runs once per session, not per file."""
-    ix = header.index
-    get = {name: ix.get(name, -1) for name in ("date-time", "sequence-number", "local-endpoint",
-                                               "remote-endpoint", "event", "data", "context")}
-    i_time, i_seq, i_event, i_data, i_ctx = (get["date-time"], get["sequence-number"], get["event"], get["data"],
-                                             get["context"])
+    i_time, i_seq, i_local, i_remote, i_event, i_data, i_ctx = _columns(tuple(header.fields))
     rows = raw.rows
     if i_seq >= 0:
-        try:
-            rows.sort(key=lambda r: int(r[i_seq]))
-        except ValueError:
-            rows.sort(key=lambda r: int(r[i_seq]) if r[i_seq].isdigit() else 0)
+        _order(rows, i_seq)
     first, last = rows[0], rows[-1]
     session = Session(raw.session_id, lines=len(rows), ended=raw.ended, note=raw.note,
-                      remote=_first_value(rows, get["remote-endpoint"]),
-                      local=_first_value(rows, get["local-endpoint"]),
+                      remote=_first_value(rows, i_remote), local=_first_value(rows, i_local),
                       start=first[i_time] if i_time >= 0 else "", end=last[i_time] if i_time >= 0 else "")
     if i_data < 0:
         return session
     log_type = header.log_type or _guess_type(rows, i_event, i_data)
-    reply_dir, command_dir = ("<", ">") if log_type == "send" else (">", "<")
+    reply_dir, command_dir = DIRECTIONS[log_type]
     problems = session.problems
     # One list comprehension per question instead of one branchy loop: this runs for every row of the file.
     # Only rows at or above "4" can be 4xx/5xx replies; the string comparison discards 2xx/3xx cheaply.
@@ -129,12 +132,32 @@ def analyse(raw: RawSession, header: Header) -> Session:
     return session
 
 
+@lru_cache(maxsize=16)
+def _columns(fields: tuple[str, ...]) -> tuple[int, ...]:
+    """Positions of the fields ``analyse`` reads (-1 when absent), worked out once per #Fields line."""
+    names = ("date-time", "sequence-number", "local-endpoint", "remote-endpoint", "event", "data", "context")
+    return tuple(fields.index(name) if name in fields else -1 for name in names)
+
+
+def _order(rows: list[Row], i_seq: int) -> None:
+    """Sorts rows by sequence-number; they usually arrive in order already, which is checked cheaply first."""
+    seq = [int(s) if s.isdigit() else 0 for s in map(itemgetter(i_seq), rows)]
+    if seq != sorted(seq):
+        rows[:] = [row for _, row in sorted(zip(seq, rows, strict=True), key=itemgetter(0))]
+
+
 def _screen(low: str) -> bool:
     """Could any information row be a problem? Plain substring tests; most sessions answer no and skip the rest."""
     if "fail" in low or "(" in low or any(word in low for word in _CERT_WORDS):
         return True
     checks = low.count("validation status")
     return checks > low.count("'emptycertificate'") + low.count("'valid'") if checks else False
+
+
+@lru_cache(maxsize=4096)
+def _risky(text: bytes) -> bool:
+    """The stream's screen for one information row (raw data and context): could ``_information`` object?"""
+    return _screen(text.decode("utf-8", "replace").lower())
 
 
 def _first_value(rows: list[Row], i: int) -> str:
@@ -193,21 +216,25 @@ def _since_text(since: datetime) -> str:
     return since.strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
 
 
-def iter_sessions(stream: BinaryIO, *, address: str | None = None, remote: str | None = None,
+def iter_sessions(stream: ByteSource, *, address: str | None = None, remote: str | None = None,
                   since: datetime | None = None, progress: Callable[[int], None] | None = None,
-                  max_open: int = MAX_OPEN, header: Header | None = None,
-                  stats: StreamStats | None = None) -> Iterator[Session]:
+                  max_open: int = MAX_OPEN, header: Header | None = None, stats: StreamStats | None = None,
+                  screened: bool = False) -> Iterator[Session]:
     """Every session (ok or not) that passes the filters, as it ends.
 
     ``address`` matches MAIL FROM / RCPT TO (case-insensitive), ``remote`` an IP or IP:port prefix of the
     remote endpoint, ``since`` keeps sessions still going at or after that time (naive means UTC).
+    ``screened`` skips sessions the stream's screen cleared: they are only counted (``stats.cleared``),
+    which is all a failure report needs; the address and since filters turn it off.
     """
     header = header if header is not None else Header()
     stats = stats if stats is not None else StreamStats()
     want = address.strip().strip("<>").lower() if address else None
     after = _since_text(since) if since else None
     keep = _remote_keep(remote) if remote else None
-    for raw in stream_sessions(stream, header, stats, progress=progress, max_open=max_open, keep=keep):
+    screen = _risky if screened and not (want or after) else None
+    for raw in stream_sessions(stream, header, stats, progress=progress, max_open=max_open, keep=keep,
+                               screen=screen):
         session = analyse(raw, header)
         if after and session.end and session.end < after:
             continue
@@ -230,7 +257,7 @@ class LogReport:
                 "sessions": [s.to_json() for s in self.sessions], "totals": self.totals}
 
 
-def analyze_log(stream: BinaryIO, *, address: str | None = None, remote: str | None = None,
+def analyze_log(stream: ByteSource, *, address: str | None = None, remote: str | None = None,
                 since: datetime | None = None, progress: Callable[[int], None] | None = None,
                 max_failed: int = 1000, max_open: int = MAX_OPEN) -> LogReport:
     """Reads a whole protocol log and summarises failures per remote endpoint; never raises on bad input.
@@ -244,7 +271,7 @@ def analyze_log(stream: BinaryIO, *, address: str | None = None, remote: str | N
     per_remote: dict[tuple[str, str], list[Any]] = {}
     try:
         for session in iter_sessions(stream, address=address, remote=remote, since=since, progress=progress,
-                                     max_open=max_open, header=header, stats=stats):
+                                     max_open=max_open, header=header, stats=stats, screened=True):
             counts["sessions"] += 1
             counts[session.verdict] += 1
             if not session.failed:
@@ -260,6 +287,8 @@ def analyze_log(stream: BinaryIO, *, address: str | None = None, remote: str | N
     except (OSError, ValueError) as exc:  # an unreadable stream is a finding, not a crash
         stats.not_a_log = stats.not_a_log or f"read error: {exc}"
     findings = _findings(per_remote, stats)
+    counts["sessions"] += stats.cleared
+    counts["ok"] += stats.cleared
     totals = {"sessions": counts["sessions"], "ok": counts["ok"], "failed": counts["failed"],
               "incomplete": counts["incomplete"], "by_verdict": {k: counts[k] for k in _ORDER if counts[k]},
               "lines": stats.lines, "bad_lines": stats.bad_lines, "quoted_lines": stats.quoted_lines,
@@ -272,6 +301,9 @@ def _findings(per_remote: dict[tuple[str, str], list[Any]], stats: StreamStats) 
     if stats.not_a_log or (not stats.headers and not stats.lines):
         reason = stats.not_a_log or "empty input"
         return [{"kind": "not-a-log", "severity": Verdict.UNCHECKED.value, "text": f"{NOT_A_LOG} ({reason})"}]
+    if not stats.lines:
+        return [{"kind": "empty", "severity": Verdict.UNCHECKED.value,
+                 "text": "the log has its # header lines but no rows (an empty or freshly rotated file)"}]
     findings = []
     for (host, kind), (count, example) in sorted(per_remote.items(),
                                                  key=lambda kv: (_ORDER.index(kv[0][1]), -kv[1][0], kv[0][0])):

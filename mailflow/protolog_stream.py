@@ -1,27 +1,42 @@
-"""Streaming the rows of an Exchange SMTP protocol log (SEND*.LOG / RECV*.LOG) in constant memory.
+"""Streaming the sessions of an Exchange SMTP protocol log (SEND*.LOG / RECV*.LOG) in constant memory.
 
-Protocol logs reach hundreds of MB to GBs, so nothing here holds more than one read block and the
-sessions still open. Blocks are cut at their last newline and decoded in one call (the same result as
-decoding each line, without a Python-level call per line); unquoted lines are split on commas, which is
-several times faster than ``csv.reader``, and only lines holding a quote go through the csv module.
-Sessions are grouped by session-id and handed on when their ``-`` (disconnect) row arrives.
+Protocol logs reach gigabytes. The file is read in blocks cut at their last newline; each block is indexed
+in bulk by :mod:`mailflow.protolog_index` (lines grouped by session-id, sessions screened for trouble), so
+Python works per session, not per line. A session is handed on when its ``-`` (disconnect) row arrives:
+as parsed rows when it needs the full analysis, or only counted (``stats.cleared``) when the screen cleared
+it. Blocks stay
+in memory only while an open session still points into them, and at most ``MAX_PINNED`` of them.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Protocol
 
-BLOCK = 1 << 20
+import numpy as np
+
+from mailflow.protolog_index import BlockIndex, Fields, digest_of, header_lines, index_lines, line_bounds
+
+BLOCK = 4 << 20
+MAX_PINNED = 4  # blocks kept for sessions still open; older ones are copied out as parsed rows
 MAX_LINE = 1 << 20  # a "line" this long without a newline is not a log line: drop it rather than grow
 MAX_OPEN = 10_000
 # The fields the analysis reads; a #Fields header missing session-id or event is not a protocol log.
 NEEDED = ("date-time", "session-id", "sequence-number", "local-endpoint", "remote-endpoint", "event", "data",
           "context")
+# Event markers of (the remote's replies, our commands) by log type: in a Send log we are the client.
+DIRECTIONS = {"send": ("<", ">"), "receive": (">", "<")}
 
 Row = list[str]
+
+
+class ByteSource(Protocol):
+    """Anything with ``read(size) -> bytes``: a file, a pipe, or a stream that replays a peeked head."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass
@@ -53,6 +68,7 @@ class StreamStats:
     bad_lines: int = 0
     quoted_lines: int = 0
     flushed: int = 0
+    cleared: int = 0  # sessions the screen cleared: counted here, never handed on
     headers: int = 0
     not_a_log: str = ""  # why the stream was judged not to be a protocol log ("" when it is one)
 
@@ -72,6 +88,27 @@ def _header_line(line: str, header: Header, stats: StreamStats) -> None:
         header.software = value
 
 
+def parse_line(line: str) -> Row:
+    """One row by the csv rules; lines with one plain quoted field (banners, TLS lines) skip the csv module."""
+    if '"' not in line:
+        return line.split(",")
+    parts = line.split('"')
+    if len(parts) == 3 and parts[0][-1:] == "," and parts[2][:1] in ",":
+        return [*parts[0].split(",")[:-1], parts[1], *parts[2].split(",")[1:]]
+    return next(csv.reader((line,)), [])
+
+
+def _fields(header: Header) -> Fields | None:
+    """Where the index finds its fields; None until a #Fields line names session-id and event."""
+    ix = header.index
+    if "session-id" not in ix or "event" not in ix:
+        return None
+    reply, command = DIRECTIONS.get(header.log_type or "", ("\0", "\0"))
+    width = max(ix[f] for f in NEEDED if f in ix) + 1
+    return Fields(ix["session-id"], ix["event"], ix.get("data", -1), ix.get("context", -1), ord(reply),
+                  ord(command), width)
+
+
 def _looks_binary(block: bytes) -> bool:
     """NUL bytes or mostly non-text in the first block: a zip, an image, a .msg - not worth parsing."""
     sample = block[:4096]
@@ -81,97 +118,214 @@ def _looks_binary(block: bytes) -> bool:
     return bool(sample) and printable < 0.9 * len(sample)
 
 
-def stream_sessions(stream: BinaryIO, header: Header, stats: StreamStats, *,
-                    progress: Callable[[int], None] | None = None, max_open: int = MAX_OPEN,
-                    keep: Callable[[Row, dict[str, int]], bool] | None = None) -> Iterator[RawSession]:
-    """Yields each session when it disconnects, then the unfinished ones at end of file.
-
-    ``keep`` is asked about a session's first row; sessions it refuses are skipped cheaply (their rows
-    are counted but not stored), which is how the ``remote`` filter avoids holding unrelated sessions.
-    Beyond ``max_open`` open sessions the oldest is handed on with a note, so memory stays bounded even
-    when disconnects are missing (a truncated or mis-grouped log).
-    """
-    open_sessions: dict[str, list[Row] | None] = {}
+def _blocks(stream: ByteSource, stats: StreamStats) -> Iterator[bytes]:
+    """Blocks of whole lines; a truncated last line gets its newline, an endless "line" is dropped."""
     pending = b""
     first = True
-    i_sid = i_event = -1
-    width = 0
-    csv_reader = csv.reader
-    eof = False
-    while not eof:
+    while True:
         block = stream.read(BLOCK)
         if not block:
-            if not pending.strip():
-                break
-            # A truncated last line goes through the same path; rows missing fields count as bad lines.
-            block, eof = b"\n", True
-        else:
-            stats.bytes_read += len(block)
+            if pending.strip():
+                yield pending + b"\n"
+            return
+        stats.bytes_read += len(block)
         if first:
             first = False
             if _looks_binary(block):
                 stats.not_a_log = "binary content"
                 return
-        data = pending + block
+        data = pending + block if pending else block
         cut = data.rfind(b"\n")
         if cut < 0:
             pending = data if len(data) <= MAX_LINE else b""
             stats.bad_lines += len(data) > MAX_LINE
             continue
         pending = data[cut + 1:]
-        text = data[:cut + 1].decode("utf-8", "replace")
-        # Exchange writes CRLF: splitting on it directly saves a full copy of the block for str.replace.
-        lines = text.split("\r\n") if text.endswith("\r\n") else text.replace("\r\n", "\n").split("\n")
-        stats.lines += len(lines)
-        for line in lines:
-            if not line or line[0] == "#":
-                stats.lines -= 1
-                if not line:
-                    continue
-                _header_line(line, header, stats)
-                if "session-id" in header.index and "event" in header.index:
-                    i_sid, i_event = header.index["session-id"], header.index["event"]
-                    width = max(header.index[f] for f in NEEDED if f in header.index) + 1
+        yield data[:cut + 1]
+
+
+class _Open:
+    """A session still open: pointers into indexed blocks, rows parsed so far, and what the screen saw."""
+
+    __slots__ = ("chunks", "digest", "flagged", "kept", "lines", "quit", "rows")
+
+    def __init__(self, kept: bool, digest: int) -> None:
+        self.rows: list[Row] = []
+        self.chunks: list[tuple[BlockIndex, int]] = []
+        self.kept, self.digest = kept, digest
+        self.flagged = self.quit = False
+        self.lines = 0
+
+
+class _Grouper:
+    """Open sessions across blocks (keyed by the raw session-id bytes), with the limits that keep memory flat."""
+
+    def __init__(self, header: Header, stats: StreamStats, max_open: int,
+                 keep: Callable[[Row, dict[str, int]], bool] | None) -> None:
+        self.header, self.stats, self.max_open, self.keep = header, stats, max_open, keep
+        self.open: dict[bytes, _Open] = {}
+        self.digests: Counter[int] = Counter()  # digest_of the open session-ids, for the bulk test below
+        self.pinned: deque[tuple[BlockIndex, list[_Open]]] = deque()
+
+    def _new(self, sid: bytes, digest: int, row: Callable[[], Row] | None) -> _Open:
+        """Opens a session, asking ``keep`` about its first row."""
+        session = _Open(self.keep(row(), self.header.index) if self.keep and row else True, digest)
+        self.open[sid] = session
+        self.digests[digest] += 1
+        return session
+
+    def _close(self, sid: bytes) -> _Open | None:
+        session = self.open.pop(sid, None)
+        if session is not None:
+            self.digests[session.digest] -= 1
+            if not self.digests[session.digest]:
+                del self.digests[session.digest]
+        return session
+
+    def _overflow(self) -> Iterator[RawSession]:
+        """Past ``max_open`` open sessions the oldest are handed on unfinished, so memory stays bounded."""
+        while len(self.open) > self.max_open:
+            old_id = next(iter(self.open))
+            old = self._close(old_id)
+            self.stats.flushed += 1
+            if old is not None and old.kept:
+                note = f"flushed unfinished: more than {self.max_open} open sessions"
+                yield RawSession(old_id.decode("utf-8", "replace"), self._rows(old), False, note)
+
+    def _bulk(self, index: BlockIndex) -> np.ndarray:
+        """Groups that are whole sessions the screen cleared: they began and ended in this block (no open
+        session shares their digest), so they are only counted. The rest go through Python one by one."""
+        done = index.ended & index.quit & ~index.flagged
+        if self.keep is not None or index.slow:
+            done[:] = False
+        candidates = np.flatnonzero(done)
+        if self.digests and len(candidates):
+            clash = self.digests.keys() & set(index.digests[candidates].tolist())
+            if clash:
+                done[candidates[np.isin(index.digests[candidates], np.array(sorted(clash), dtype=np.uint64))]] = False
+        return done
+
+    def add(self, index: BlockIndex, fields: Fields) -> Iterator[RawSession]:
+        """Files one indexed segment's lines under their sessions and hands on the sessions that ended."""
+        ended: list[bytes] = []
+        opened = self.open
+        for line in index.slow:  # rare: quoted or odd lines, parsed one by one
+            row = parse_line(index.text(line))
+            if len(row) < fields.width:
+                self.stats.bad_lines += 1
                 continue
-            if i_sid < 0:
-                stats.not_a_log = "no #Fields header with session-id and event before the first row"
-                return
-            if '"' in line:
-                stats.quoted_lines += 1
-                parts = line.split('"')
-                # One quoted field without doubled quotes (banners, TLS lines): split around it by hand.
-                if len(parts) == 3 and parts[0][-1:] in "," and parts[2][:1] in ",":
-                    row = [*parts[0].split(",")[:-1], parts[1], *parts[2].split(",")[1:]]
-                else:
-                    row = next(csv_reader((line,)), [])
+            sid = row[fields.sid].encode("utf-8")
+            session = opened.get(sid) or self._new(sid, digest_of(sid), lambda row=row: row)
+            session.flagged, session.lines = True, session.lines + 1
+            if session.kept:
+                session.rows.append(row)
+            if row[fields.event] == "-":
+                ended.append(sid)
+        done = self._bulk(index)
+        self.stats.cleared += int(done.sum())
+        users: list[_Open] = []
+        todo = np.flatnonzero(~done)
+        for group, flagged, quit_seen, end, digest in zip(
+                todo.tolist(), index.flagged[todo].tolist(), index.quit[todo].tolist(), index.ended[todo].tolist(),
+                index.digests[todo].tolist(), strict=True):
+            sid = index.key(group)
+            session = opened.get(sid)
+            if session is None:
+                session = self._new(sid, digest, (lambda g=group: parse_line(index.rows(g)[0])) if self.keep else None)
+            session.lines += index.count(group)
+            session.flagged |= flagged
+            session.quit |= quit_seen
+            if session.kept:
+                session.chunks.append((index, group))
+                users.append(session)
+            if end:
+                ended.append(sid)
+        index.users = len(users)
+        if len(opened) > self.max_open:
+            yield from self._overflow()
+        for sid in ended:
+            session = self._close(sid)
+            if session is None or not session.kept:
+                continue
+            if not session.flagged and session.quit:
+                self._release(session)
+                self.stats.cleared += 1
             else:
-                row = line.split(",")
-            if len(row) < width:
-                stats.bad_lines += 1
+                yield RawSession(sid.decode("utf-8", "replace"), self._rows(session), True)
+        if users:
+            self.pinned.append((index, users))
+        self._unpin()
+
+    def _unpin(self) -> None:
+        """Drops blocks no open session points into; beyond MAX_PINNED the oldest is copied out as rows."""
+        while self.pinned and (self.pinned[0][0].users <= 0 or len(self.pinned) > MAX_PINNED):
+            old, sessions = self.pinned.popleft()
+            if old.users > 0:
+                for session in sessions:
+                    if any(chunk is old for chunk, _ in session.chunks):
+                        self._rows(session, only=old)
+
+    def _release(self, session: _Open) -> None:
+        for index, _ in session.chunks:
+            index.users -= 1
+        session.chunks = []
+
+    def _rows(self, session: _Open, only: BlockIndex | None = None) -> list[Row]:
+        """Parses the session's lines still in blocks (or only those in ``only``) into its rows."""
+        kept = []
+        for index, group in session.chunks:
+            if only is not None and index is not only:
+                kept.append((index, group))
                 continue
-            sid = row[i_sid]
-            rows = open_sessions.get(sid, False)
-            if rows is False:
-                rows = [] if keep is None or keep(row, header.index) else None
-                open_sessions[sid] = rows
-                if len(open_sessions) > max_open:
-                    old_id = next(iter(open_sessions))
-                    old = open_sessions.pop(old_id)
-                    stats.flushed += 1
-                    if old is not None:
-                        yield RawSession(old_id, old, False, f"flushed unfinished: more than {max_open} open sessions")
-            if rows is not None:
-                rows.append(row)
-            if row[i_event] == "-":
-                del open_sessions[sid]
-                if rows is not None:
-                    yield RawSession(sid, rows, True)
+            index.users -= 1
+            rows = [line.split(",") if '"' not in line else parse_line(line) for line in index.rows(group)]
+            good = [row for row in rows if len(row) >= index.width]
+            self.stats.bad_lines += len(rows) - len(good)
+            session.rows.extend(good)
+        session.chunks = kept
+        return session.rows
+
+    def unfinished(self) -> Iterator[RawSession]:
+        for sid, session in self.open.items():
+            if session.kept:
+                yield RawSession(sid.decode("utf-8", "replace"), self._rows(session), False,
+                                 "unfinished at end of file")
+
+
+def stream_sessions(stream: ByteSource, header: Header, stats: StreamStats, *,
+                    progress: Callable[[int], None] | None = None, max_open: int = MAX_OPEN,
+                    keep: Callable[[Row, dict[str, int]], bool] | None = None,
+                    screen: Callable[[bytes], bool] | None = None) -> Iterator[RawSession]:
+    """Yields each session when it disconnects, then the unfinished ones at end of file.
+
+    ``keep`` is asked about a session's first row; sessions it refuses are skipped cheaply (their rows
+    are counted but not stored), which is how the ``remote`` filter avoids holding unrelated sessions.
+    ``screen`` judges an information row's text (True: worth a full look); without it every session is
+    handed on with its rows. Beyond ``max_open`` open sessions the oldest is handed on with a note, so
+    memory stays bounded even when disconnects are missing (a truncated or mis-grouped log).
+    """
+    grouper = _Grouper(header, stats, max_open, keep)
+    fields: Fields | None = None
+    for data in _blocks(stream, stats):
+        a = np.frombuffer(data, np.uint8)
+        starts, stops = line_bounds(a)
+        position = 0
+        for head in [*header_lines(a, starts, stops).tolist(), len(starts)]:
+            if head > position and (stops[position:head] > starts[position:head]).any():
+                if fields is None:
+                    stats.not_a_log = "no #Fields header with session-id and event before the first row"
+                    return
+                index = index_lines(data, a, starts[position:head], stops[position:head], fields, screen)
+                stats.lines += index.lines
+                stats.quoted_lines += index.quoted
+                stats.bad_lines += index.bad
+                yield from grouper.add(index, fields)
+            if head < len(starts):
+                _header_line(data[starts[head]:stops[head]].decode("utf-8", "replace"), header, stats)
+                fields = _fields(header)
+            position = head + 1
         if progress is not None:
             progress(stats.bytes_read)
-    if stats.bytes_read and i_sid < 0 and not stats.not_a_log:
+    if stats.bytes_read and fields is None and not stats.not_a_log:
         stats.not_a_log = "no #Fields header with session-id and event"
-    if progress is not None:
-        progress(stats.bytes_read)
-    for sid, rows in open_sessions.items():
-        if rows is not None:
-            yield RawSession(sid, rows, False, "unfinished at end of file")
+    yield from grouper.unfinished()

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.mailflow.protolog_gen import make_log
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "mailflow"
 
@@ -64,3 +66,17 @@ def test_protocol_log_is_streamed_with_filters():
     bad = explain(log, "--since", "nonsense")
     assert bad.returncode == 2
     assert b"Traceback" not in bad.stderr
+
+
+def test_piped_protocol_log_is_streamed_like_a_file(tmp_path):
+    log = make_log(21, 900)  # several hundred KB: more than the head read to detect the kind
+    assert len(log) > 200_000
+    path = tmp_path / "RECV2023011210-1.LOG"
+    path.write_bytes(log)
+    piped = explain("--json", "--remote", "203.0.113.1", stdin=log)
+    assert piped.returncode == 0, piped.stderr
+    from_file = explain(str(path), "--json", "--remote", "203.0.113.1")
+    assert json.loads(piped.stdout) == json.loads(from_file.stdout)
+    report = json.loads(piped.stdout)
+    assert report["totals"]["bytes"] == len(log)
+    assert report["sessions"] and {s["remote"].split(":")[0] for s in report["sessions"]} == {"203.0.113.1"}

@@ -183,3 +183,59 @@ def semicolon_fields(value: str) -> dict[str, str]:
         if key and sep:
             fields.setdefault(key.strip().upper(), val.strip())
     return fields
+
+
+def tag_list(value: str) -> dict[str, str]:
+    """A tag=value; list (RFC 6376 §3.2, reused by ARC-Seal and ARC-Message-Signature per RFC 8617 §4.1).
+
+    Folding white space inside values (b=, bh=) is dropped; the first occurrence of a tag wins.
+    """
+    tags: dict[str, str] = {}
+    for part in unfold(value).split(";"):
+        name, sep, val = part.partition("=")
+        if sep and name.strip():
+            tags.setdefault(name.strip().lower(), re.sub(r"\s+", "", val))
+    return tags
+
+
+def parse_arc_aar(value: str) -> tuple[int | None, str | None, list[AuthResult]]:
+    """ARC-Authentication-Results (RFC 8617 §4.1.1): "i=N;" followed by an ordinary Authentication-Results value."""
+    text = unfold(value)
+    match = re.match(r"\s*i\s*=\s*(\d+)\s*;", text)
+    if not match:
+        return None, *parse_auth_results(text)
+    return int(match.group(1)), *parse_auth_results(text[match.end():])
+
+
+@dataclass
+class ReceivedSpf:
+    """One Received-SPF header (RFC 7208 §9.1): result, the receiver's comment and key=value pairs."""
+
+    result: str
+    comment: str | None
+    props: dict[str, str] = field(default_factory=dict)
+
+
+SPF_RESULTS = ("pass", "fail", "softfail", "neutral", "none", "temperror", "permerror")  # RFC 7208 §2.6
+_KEY_VALUE = re.compile(r"([A-Za-z][\w.-]*)\s*=\s*(\"[^\"]*\"|[^;\s]+)")
+
+
+def parse_received_spf(value: str) -> ReceivedSpf | None:
+    """The result, comment and key=value list (client-ip, envelope-from, helo, receiver, identity) of Received-SPF.
+
+    None when the first word is not an RFC 7208 result (a mangled or non-standard header).
+    """
+    rest, comments = strip_comments(unfold(value))
+    word, _, tail = rest.partition(" ")
+    result = word.strip().rstrip(";").lower()
+    if result not in SPF_RESULTS:
+        return None
+    props = {k.lower(): v.strip('"') for k, v in _KEY_VALUE.findall(tail)}
+    return ReceivedSpf(result, comments[0] if comments else None, props)
+
+
+def address_domain(value: str | None) -> str | None:
+    """The domain of "user@domain", "<user@domain>" or a bare domain; None for empty, "<>" or "none"."""
+    text = (value or "").strip().strip("<>").strip('"')
+    domain = text.rsplit("@", 1)[-1].strip().rstrip(".").lower()
+    return domain if domain and domain != "none" and "." in domain else None

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from mailflow.evidence import detect
 from mailflow.headers import analyze_headers
-from mailflow.headers_codes import compauth_meaning
-from mailflow.headers_parse import parse_auth_results, parse_received
+from mailflow.headers_codes import DMARC_ACTION, bcl_meaning, compauth_meaning, scl_meaning
+from mailflow.headers_exchange import exchange_time
+from mailflow.headers_parse import address_domain, parse_auth_results, parse_received, parse_received_spf
 
 HERE = Path(__file__).parent / "headers"
 
@@ -23,13 +25,17 @@ def texts(report: dict, kind: str) -> list[str]:
 def test_junked_spam():
     r = load("junked_spam.txt")
     assert r["kind"] == "headers"
-    assert r["verdict"] == "Went to junk because the spam filter marked it as spam (SFV:SPM, SCL 5)."
+    assert r["verdict"] == "Went to junk because the spam filter marked it as spam (SFV:SPM, SCL 5, dest:J)."
     assert r["sfv"] == "SPM" and r["scl"] == 5 and r["bcl"] == 0
     assert r["spf"] == {"result": "softfail", "domain": "promo-deals.example", "detail": "sender IP is 198.51.100.77"}
     assert r["dkim"] == {"result": "none", "domain": None, "detail": "message not signed"}
     assert r["dmarc"]["result"] == "none" and r["dmarc"]["action"] == "none"
     assert r["compauth"]["result"] == "softpass" and r["compauth"]["reason"] == "201"
     assert r["destination"] == "junk"
+    assert r["mailbox_delivery"]["ofr"] == "SpamFilterAuthJ"
+    assert r["mailbox_delivery"]["ofr_meaning"] == "placed following the spam filter's verdict"
+    assert r["spf_source"] == "Authentication-Results"
+    assert r["received_spf"]["result"] == "softfail" and r["received_spf"]["domain"] == "promo-deals.example"
     # oldest first: the internet sender handed it to EOP's frontend
     first = r["hops"][0]
     assert first["from"] == "vps-4471.cheap-hosting.example" and first["from_ip"] == "198.51.100.77"
@@ -39,7 +45,7 @@ def test_junked_spam():
     assert [h["delay_s"] for h in r["hops"][1:]] == [2.0, 0.0, 1.0]
     assert r["hops"][-1]["with"] == "HTTPS"
     assert "SFV:SPM - the spam filter marked the message as spam" in texts(r, "antispam")
-    assert "CTRY:NL - country of the connecting IP address: NL" in texts(r, "antispam")
+    assert "CTRY:NL - country/region of the connecting IP address: NL" in texts(r, "antispam")
     assert "BCL 0: not from a bulk sender" in texts(r, "antispam")
     assert any(f["severity"] == "warning" and f["text"].startswith("SPF softfail") for f in r["findings"])
 
@@ -85,8 +91,10 @@ def test_onprem_eop_exo_chain_with_slow_hop():
     assert slow[0]["severity"] == "warning"
     # topmost Authentication-Results (Exchange Online's) wins over the on-premises gateway's spf=fail
     assert r["spf"]["result"] == "pass" and r["dmarc"]["result"] == "bestguesspass"
-    assert r["compauth"] == {"result": "pass", "reason": "109",
-                             "meaning": "pass: the sender's domain was authenticated"}
+    assert r["compauth"] == {"result": "pass", "reason": "109", "meaning": "pass: the message passed composite "
+                             "authentication (last two digits are Microsoft-internal)"}
+    assert r["auth_source"] == "EX02.corp.contoso.com"
+    assert r["received_spf"]["client_ip"] == "203.0.113.10" and r["received_spf"]["helo"] == "hybrid.contoso.com"
     assert r["auth_as"] == "Internal" and r["directionality"] == "Originating"
     assert "XFOO:bar (not a documented field; shown as is)" in texts(r, "antispam")
     assert {"field": "H", "value": "hybrid.contoso.com",
@@ -137,9 +145,12 @@ def test_garbage_gives_empty_report(text):
 
 
 @pytest.mark.parametrize(("sfv", "ipv", "expected"), [
-    ("BLK", "NLI", "Went to junk: the sender is on the recipient's Blocked Senders list (SFV:BLK, SCL 6)."),
+    ("BLK", "NLI", "Went to junk (or quarantine, if the anti-spam policy's spam action says so): the sender is on "
+                   "the recipient's Blocked Senders list (SFV:BLK, SCL 6)."),
     ("SFE", "NLI", "Delivered to the inbox: sender is on the recipient's Safe Senders list (SFV:SFE, SCL 6)."),
-    ("SKS", "CAL", "Marked as spam before filtering, usually by a mail flow rule (SFV:SKS, SCL 6)."),
+    ("SKS", "CAL", "Marked as spam before filtering by a mail flow rule or, in hybrid, by on-premises Exchange "
+                   "(SFV:SKS, SCL 6)."),
+    ("SPM", "NLI", "Went to junk because the spam filter marked it as spam (SFV:SPM, SCL 6)."),
 ])
 def test_verdict_precedence(sfv, ipv, expected):
     text = ("Received: from x by y; Tue, 5 Mar 2024 09:00:00 +0000\n"
@@ -157,5 +168,263 @@ def test_parse_received_and_auth_results_units():
     assert authserv == "mx.example.net"
     assert [(r.method, r.result) for r in results] == [("dkim", "fail"), ("spf", "pass")]
     assert results[0].comment == "bad sig; body hash" and results[0].props["header.d"] == "a.example"
-    assert compauth_meaning("601").startswith("implicit fail: intra-organisation")
+    assert compauth_meaning("601").startswith("implicit fail: the message claims one of your own accepted domains")
+    assert compauth_meaning("130").startswith("pass: ARC was used to override a DMARC failure")
     assert compauth_meaning("905").startswith("bypassed") and compauth_meaning("xyz") is None
+
+
+# --- ARC, Received-SPF, Authentication-Results-Original, cross-tenant and mailbox delivery -----------------------
+
+ORIGINAL_KEYS = {"kind", "findings", "hops", "spf", "dkim", "dmarc", "scl", "sfv"}
+
+
+def variant(name: str, *swaps: tuple[str, str]) -> dict:
+    """A fixture with some values swapped, to test a neighbouring case without another near-identical file."""
+    text = (HERE / name).read_text()
+    for old, new in swaps:
+        assert old in text, old
+        text = text.replace(old, new)
+    return analyze_headers(text).to_json()
+
+
+def test_forwarded_message_saved_by_a_trusted_arc_sealer():
+    r = load("arc_forwarded.txt")
+    assert r["verdict"] == (
+        "Delivered to the inbox: SPF, DKIM and DMARC failed after the message passed through tailspin-secure.example, "
+        "but tailspin-secure.example's ARC seal shows it passed before, and Microsoft 365 trusts that sealer "
+        "(compauth=pass reason=130; SFV:NSPM, SCL 1, dest:I).")
+    # what Exchange Online saw at its own door: the forwarder's IP is not in fabrikam.com's SPF, the body was changed
+    assert r["spf"] == {"result": "fail", "domain": "fabrikam.com", "detail": "sender IP is 198.51.100.61"}
+    assert r["dkim"]["result"] == "fail" and r["dmarc"]["result"] == "fail" and r["dmarc"]["action"] == "none"
+    assert r["compauth"]["reason"] == "130" and "ARC was used to override a DMARC failure" in r["compauth"]["meaning"]
+    arc = r["arc"]
+    assert arc["count"] == 2 and arc["chain"] == "pass"
+    assert arc["sealers"] == ["tailspin-secure.example", "microsoft.com"]
+    assert [(i["i"], i["cv"], i["selector"]) for i in arc["instances"]] == [(1, "none", "arc-2024"),
+                                                                          (2, "pass", "arcselector10001")]
+    assert arc["forwarder"] == "tailspin-secure.example"
+    assert arc["oldest"]["authserv_id"] == "mx1.tailspin-secure.example"
+    assert {m: (v["result"], v["domain"]) for m, v in arc["oldest"]["results"].items()} == {
+        "spf": ("pass", "fabrikam.com"), "dkim": ("pass", "fabrikam.com"), "dmarc": ("pass", "fabrikam.com")}
+    assert arc["microsoft_check"] == {"i": 2, "result": "pass", "oda": True} and arc["trusted"] is True
+    assert any(t.startswith("Oldest results the chain preserves (i=1, recorded by mx1.tailspin-secure.example")
+               for t in texts(r, "arc"))
+    assert r["destination"] == "inbox" and r["mailbox_delivery"]["dest"] == "I"
+    ct = r["cross_tenant"]
+    assert ct["tenant_id"] == "2b7d4f90-61c3-4e8a-9f05-c4a1e6d3b872" and ct["from_entity"] == "Internet"
+    assert ct["auth_as"] == "Anonymous" and ct["auth_source"] == "BN2PEPF000044A8.namprd04.prod.outlook.com"
+    assert ct["original_arrival_time"] == "2024-04-09T08:15:09.812700+00:00"
+    assert ct["network_message_id"] == r["network_message_id"] == "3f6a9c21-8d4e-4b7a-a0c5-08dc586e1f02"
+    assert ct["stamped_by"] == "SN7PR11MB6702"
+    assert "Cross-tenant Network Message ID 3f6a9c21-8d4e-4b7a-a0c5-08dc586e1f02 (same as the organisation's)." in (
+        texts(r, "org"))
+
+
+def test_forwarded_message_junked_when_the_arc_sealer_is_not_trusted():
+    r = variant("arc_forwarded.txt", ("oda=1", "oda=0"), ("compauth=pass reason=130", "compauth=fail reason=000"),
+                ("dmarc=fail action=none\n header.from=fabrikam.com;", "dmarc=fail action=oreject\n "
+                 "header.from=fabrikam.com;"), ("SCL:1;SRV:;IPV:NLI;SFV:NSPM", "SCL:5;SRV:;IPV:NLI;SFV:SPM"),
+                ("CAT:NONE", "CAT:SPOOF"), ("dest:I;", "dest:J;OFR:SpamFilterAuthJ;"))
+    assert r["arc"]["trusted"] is False and r["arc"]["microsoft_check"]["oda"] is False
+    assert r["verdict"] == (
+        "Went to junk as spoofed: SPF, DKIM and DMARC failed after the message passed through tailspin-secure.example; "
+        "its ARC seal shows dmarc=pass before that, but Microsoft 365 doesn't trust tailspin-secure.example as an ARC "
+        "sealer (compauth=fail reason=000; SFV:SPM, SCL 5, dest:J). If tailspin-secure.example is a service you use, "
+        "add it as a trusted ARC sealer.")
+    warning = [f for f in r["findings"] if f["kind"] == "arc" and f["severity"] == "warning"]
+    assert "Set-ArcConfig -ArcTrustedSealers" in warning[0]["text"]
+    held = variant("arc_forwarded.txt", ("oda=1", "oda=0"), ("compauth=pass reason=130", "compauth=fail reason=000"),
+                   ("dmarc=fail action=none\n header.from=fabrikam.com;", "dmarc=fail action=quarantine\n "
+                    "header.from=fabrikam.com;"), ("dest:I;", ""))
+    assert held["verdict"].startswith("Stopped as spoofed (DMARC action=quarantine): SPF, DKIM and DMARC failed")
+
+
+@pytest.mark.parametrize(("arc_headers", "detail"), [
+    ("ARC-Seal: i=2; a=rsa-sha256; d=relay.example; s=a; cv=pass; b=x\n"
+     "ARC-Message-Signature: i=2; a=rsa-sha256; d=relay.example; s=a; h=from; bh=y; b=z\n"
+     "ARC-Authentication-Results: i=2; relay.example; spf=pass smtp.mailfrom=a.example\n",
+     "instances [2] are not 1..1 without gaps"),
+    ("ARC-Seal: i=1; a=rsa-sha256; d=relay.example; s=a; cv=none; b=x\n"
+     "ARC-Authentication-Results: i=1; relay.example; spf=pass smtp.mailfrom=a.example\n",
+     "set(s) [1] lack one of ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results"),
+    ("ARC-Seal: i=1; a=rsa-sha256; d=relay.example; s=a; cv=fail; b=x\n"
+     "ARC-Message-Signature: i=1; a=rsa-sha256; d=relay.example; s=a; h=from; bh=y; b=z\n"
+     "ARC-Authentication-Results: i=1; relay.example; spf=pass smtp.mailfrom=a.example\n",
+     "the newest seal (i=1) says cv=fail"),
+])
+def test_broken_arc_chains_are_reported(arc_headers, detail):
+    r = analyze_headers("Received: from a by b; Tue, 5 Mar 2024 09:00:00 +0000\n" + arc_headers).to_json()
+    assert r["arc"]["chain"] == "fail" and r["arc"]["chain_detail"] == detail
+    chain = next(f for f in r["findings"] if f["text"].startswith("ARC chain of 1 set(s)"))
+    assert chain["severity"] == "warning" and chain["text"].endswith(f"Chain fail: {detail}.")
+
+
+def test_junk_by_the_recipients_blocked_senders_list():
+    r = load("blocked_sender.txt")
+    assert r["verdict"] == ("Went to junk: the sender is on the recipient's Blocked Senders list, which overrules the "
+                            "spam filter; it landed in the Junk Email folder (SFV:BLK, SCL 6, dest:J).")
+    assert r["sfv"] == "BLK" and r["scl"] == 6 and r["bcl"] == 4 and r["destination"] == "junk"
+    # the sender authenticated fine: the user's own list, not spoofing or content, decided
+    assert (r["spf"]["result"], r["dkim"]["result"], r["dmarc"]["result"]) == ("pass", "pass", "pass")
+    assert r["compauth"]["result"] == "pass" and r["compauth"]["reason"] == "100"
+    md = r["mailbox_delivery"]
+    assert md["dest"] == "J" and md["folder"] == "junk" and md["ofr"] is None and md["ucf"] == "0"
+    assert {"field": "rf", "value": "JunkEmail", "meaning": "folder the message was routed to"} in md["fields"]
+    assert "Mailbox delivery dest:J - the message was put in the Junk Email folder." in texts(r, "delivery")
+    assert any(t.startswith("SFV:BLK - filtering skipped: the sender is on the recipient's Blocked Senders list")
+               for t in texts(r, "antispam"))
+
+
+def test_safe_senders_list_overrules_a_spam_verdict():
+    r = variant("junked_spam.txt", ("ucf:0;jmr:0;auth:0;dest:J;OFR:SpamFilterAuthJ;",
+                                    "wl:1;pcwl:1;ucf:0;jmr:0;ex:0;auth:0;dest:I;OFR:TrustedSenderList;"))
+    assert r["verdict"] == ("Delivered to the inbox despite the spam verdict: the recipient's Safe Senders list "
+                            "overruled the filter (SFV:SPM, SCL 5, dest:I, OFR:TrustedSenderList).")
+    assert r["mailbox_delivery"]["ofr_meaning"] == "the recipient's Safe Senders list kept it out of Junk"
+    assert "Other mailbox delivery flags set (undocumented, shown as is): wl:1, pcwl:1, rf:JunkEmail." in texts(
+        r, "delivery")
+
+
+@pytest.mark.parametrize(("delivery", "expected"), [
+    ("ucf:1;jmr:0;auth:0;dest:J;OFR:CustomRules;", "Went to junk because of the recipient's own inbox rule "
+     "(OFR:CustomRules), not the spam filter (SFV:NSPM, SCL 1, dest:J)."),
+    ("ucf:1;jmr:0;auth:0;dest:C;OFR:CustomRules;", "Moved to another folder by the recipient's own inbox rule "
+     "(OFR:CustomRules); filter verdict SFV:NSPM, SCL 1, dest:C."),
+    ("ucf:0;jmr:0;auth:0;dest:J;", "Went to junk (SFV:NSPM, SCL 1, dest:J) although the spam filter did not mark it "
+     "as spam: the recipient's own junk settings decided. Check their Blocked Senders list, 'safe lists only' "
+     "(TrustedListsOnly) and rules."),
+])
+def test_mailbox_placement_without_a_spam_verdict(delivery, expected):
+    r = variant("junked_spam.txt", ("SCL:5;SRV:;IPV:NLI;SFV:SPM", "SCL:1;SRV:;IPV:NLI;SFV:NSPM"),
+                ("CAT:SPM", "CAT:NONE"), ("ucf:0;jmr:0;auth:0;dest:J;OFR:SpamFilterAuthJ;", delivery))
+    assert r["verdict"] == expected
+
+
+def test_received_spf_only_from_a_non_microsoft_system():
+    r = load("received_spf_only.txt")
+    assert r["verdict"] == ("No Exchange Online filtering stamps; 3 Received hop(s); slowest hop 3 s; SPF pass for "
+                            "mail.adventure-works.example from 203.0.113.88 (Received-SPF by mx.northwind.example).")
+    assert r["spf"] == {"result": "pass", "domain": "mail.adventure-works.example", "detail": "mailfrom"}
+    assert r["spf_source"] == "Received-SPF"
+    assert r["received_spf"] == {
+        "result": "pass", "domain": "mail.adventure-works.example", "client_ip": "203.0.113.88",
+        "envelope_from": "bounce-2291@mail.adventure-works.example", "helo": "smtp2.adventure-works.example",
+        "receiver": "mx.northwind.example", "detail": "mailfrom",
+        "meaning": "the sending IP is allowed by the domain's SPF record"}
+    assert r["dkim"] is None and r["dmarc"] is None and r["sfv"] is None and r["arc"] is None
+    assert [(h["from"], h["from_ip"]) for h in r["hops"]] == [("app01.internal", "10.1.2.3"), (
+        "smtp2.adventure-works.example", "203.0.113.88"), ("mx.northwind.example", None)]
+    assert detect((HERE / "received_spf_only.txt").read_text()) == "headers"
+
+
+def test_received_spf_units():
+    ms = parse_received_spf("None (protection.outlook.com: scanner01.branch.contoso.com does\n not designate "
+                            "permitted sender hosts)")
+    assert (ms.result, ms.props) == ("none", {})
+    google = parse_received_spf("pass (google.com: domain of Alerts@Mail.Fabrikam.example designates 192.0.2.7 as "
+                                "permitted sender) client-ip=192.0.2.7;")
+    assert google.result == "pass" and google.props == {"client-ip": "192.0.2.7"}
+    assert parse_received_spf("Sender verified by magic") is None
+    r = analyze_headers("Received: from a by b; Tue, 5 Mar 2024 09:00:00 +0000\nReceived-SPF: pass (google.com: "
+                        "domain of Alerts@Mail.Fabrikam.example designates 192.0.2.7 as permitted sender) "
+                        "client-ip=192.0.2.7;\n").to_json()
+    assert r["spf"]["domain"] == "mail.fabrikam.example" and r["received_spf"]["client_ip"] == "192.0.2.7"
+    helo = analyze_headers("Received-SPF: softfail (x) identity=helo; helo=gw.tailspin.example; "
+                           "envelope-from=<>\n").to_json()
+    assert helo["spf"] == {"result": "softfail", "domain": "gw.tailspin.example", "detail": "x"}
+    assert address_domain("<>") is None and address_domain("User@Example.ORG") == "example.org"
+
+
+def test_sent_from_on_premises_through_a_microsoft_365_tenant():
+    r = load("cross_tenant_outbound.txt")
+    assert r["verdict"] == (
+        "Sent out through Microsoft 365 by tenant 7c1e5a9d-3b42-4f0e-9d6a-2e8b1c4f7a30 from the organisation's "
+        "on-premises servers (FromEntityHeader HybridOnPrem); its outbound spam check found it clean (SFV:NSPM, SCL 1, "
+        "DIR:OUT). These headers don't show where the recipient's system filed it.")
+    assert r["cross_tenant"] == {
+        "tenant_id": "7c1e5a9d-3b42-4f0e-9d6a-2e8b1c4f7a30", "auth_as": "Anonymous",
+        "auth_source": "AM4PEPF00027A6B.eurprd04.prod.outlook.com", "from_entity": "HybridOnPrem",
+        "network_message_id": "9b3e71c4-6a2f-4d8e-5b1a-08dc5a3f1e77",
+        "original_arrival_time": "2024-04-11T14:02:12.408700+00:00",
+        "attributed": {"tenant_id": "7c1e5a9d-3b42-4f0e-9d6a-2e8b1c4f7a30", "ip": "198.51.100.140",
+                       "helo": "EXCH02.corp.woodgrove.example"},
+        "stamped_by": "PA4PR09MB5588", "other": {}}
+    assert r["auth_as"] is None and r["network_message_id"] is None  # Organization headers don't leave the tenant
+    # the receiving system (not Microsoft) wrote the topmost Authentication-Results
+    assert r["spf"]["result"] == "pass" and r["dkim"]["domain"] == "woodgrove.example"
+    assert "Authentication results stamped by mx.litware.example." in texts(r, "auth")
+    assert r["arc"]["count"] == 1 and r["arc"]["forwarder"] is None and r["arc"]["trusted"] is False
+    assert r["arc"]["microsoft_check"] == {"i": 1, "result": "none", "oda": False}
+    assert [h["from"] for h in r["hops"]][:2] == ["EXCH01.corp.woodgrove.example", "EXCH02.corp.woodgrove.example"]
+
+
+def test_outbound_spam_and_unknown_cross_tenant_fields():
+    r = variant("cross_tenant_outbound.txt", ("SCL:1;SRV:;IPV:NLI;SFV:NSPM", "SCL:5;SRV:;IPV:NLI;SFV:SPM"),
+                ("CAT:NONE", "CAT:OSPM"), ("X-OriginatorOrg:", "X-MS-Exchange-CrossTenant-MailboxType: HOSTED\n"
+                                           "X-MS-Exchange-CrossTenant-RMS-PersistedConsumerOrg: 00000000-0000\n"
+                                           "X-OriginatorOrg:"))
+    assert r["verdict"].startswith("Microsoft 365's outbound spam filter marked it as spam (SFV:SPM, SCL 5, DIR:OUT)")
+    assert r["cross_tenant"]["other"] == {"mailboxtype": "HOSTED", "rms-persistedconsumerorg": "00000000-0000"}
+    assert "X-MS-Exchange-CrossTenant-rms-persistedconsumerorg: 00000000-0000 (not decoded; shown as is)" in texts(
+        r, "org")
+    assert exchange_time("19 Jun 2023 19:05:21.4502\n (UTC)") == "2023-06-19T19:05:21.450200+00:00"
+    assert exchange_time("yesterday") is None
+
+
+def test_authentication_results_original_shown_as_earlier_results():
+    text = ("Received: from gw.contoso.com by mx.contoso.example; Tue, 5 Mar 2024 09:00:00 +0000\n"
+            "Authentication-Results: spf=fail (sender IP is 192.0.2.9) smtp.mailfrom=a.example; dkim=none (message "
+            "not signed) header.d=none;dmarc=fail action=none header.from=a.example;compauth=fail reason=001\n"
+            "Authentication-Results-Original: relay.gw.example;\tspf=pass smtp.mailfrom=news@a.example;\n"
+            "\tdkim=pass header.d=a.example header.s=s1;\tdmarc=pass (policy=none) header.from=a.example\n")
+    r = analyze_headers(text).to_json()
+    assert r["spf"]["result"] == "fail"  # the current results stay the ones used
+    assert r["auth_original"] == [{"authserv_id": "relay.gw.example", "results": {
+        "spf": {"result": "pass", "domain": "a.example", "detail": None},
+        "dkim": {"result": "pass", "domain": "a.example", "detail": None},
+        "dmarc": {"result": "pass", "domain": "a.example", "detail": "policy=none"}}}]
+    assert ("Earlier results by relay.gw.example, before Exchange re-stamped them (Authentication-Results-Original): "
+            "spf=pass (a.example), dkim=pass (a.example), dmarc=pass (a.example).") in texts(r, "auth")
+    assert any(f["severity"] == "warning" and f["text"].startswith("SPF and DMARC passed at the earlier hop by "
+                                                                   "relay.gw.example") for f in r["findings"])
+
+
+def test_exchange_authentication_results_used_when_no_authentication_results():
+    r = analyze_headers("Received: from a by b; Tue, 5 Mar 2024 09:00:00 +0000\nX-MS-Exchange-Authentication-Results: "
+                        "spf=fail (sender IP is 192.0.2.5) smtp.mailfrom=a.example; dkim=none (message not signed)"
+                        " header.d=none;dmarc=fail action=quarantine header.from=a.example;\n").to_json()
+    assert r["spf_source"] == "X-MS-Exchange-Authentication-Results" and r["dmarc"]["action"] == "quarantine"
+    assert r["verdict"] == ("Failed DMARC for a.example: action=quarantine -> quarantine (Junk instead if the "
+                            "anti-phishing policy says so).")
+
+
+@pytest.mark.parametrize(("forefront", "extra", "expected"), [
+    ("SFV:SPM;SCL:7;CAT:SPM;", "", "Went to junk because the spam filter marked it as high confidence spam "
+     "(SFV:SPM, SCL 7)."),
+    ("SFV:SPM;SCL:6;CAT:SPM;", "X-CustomSpam: Image links to remote sites\n", "Went to junk: an Advanced Spam Filter "
+     "setting in the anti-spam policy matched (X-CustomSpam: Image links to remote sites; SFV:SPM, SCL 6)."),
+    ("SFV:SKI;SCL:-1;DIR:INT;", "", "Delivered to the inbox: intra-organisation message, spam filtering skipped "
+     "(SFV:SKI, SCL -1)."),
+    ("SFV:SKI;SCL:6;DIR:INT;", "", "Went to junk because the spam filter marked it as spam (SFV:SKI, SCL 6)."),
+])
+def test_more_verdicts(forefront, extra, expected):
+    text = f"Received: from x by y; Tue, 5 Mar 2024 09:00:00 +0000\nX-Forefront-Antispam-Report: {forefront}\n{extra}"
+    assert analyze_headers(text).verdict == expected
+
+
+def test_corrected_meanings():
+    assert scl_meaning(3).startswith("never set by Microsoft 365's own spam filter")
+    assert scl_meaning(7).startswith("high confidence spam; Junk Email folder under the default policy")
+    assert scl_meaning(12) == "outside the documented range -1 to 9"
+    assert bcl_meaning(8) == "bulk sender with many complaints"
+    assert DMARC_ACTION["pct.quarantine"].endswith("so the policy was not applied")
+    assert "oquarantine" not in DMARC_ACTION and "o.reject" in DMARC_ACTION
+    assert compauth_meaning("905").startswith("bypassed") and "sender is allowed" not in compauth_meaning("905")
+    assert compauth_meaning("701").startswith("pass: the message passed composite authentication")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in HERE.glob("*.txt")))
+def test_json_keeps_its_original_keys(name):
+    r = load(name)
+    assert r.keys() >= ORIGINAL_KEYS
+    assert all({"from", "by", "time", "delay_s"} <= h.keys() for h in r["hops"])

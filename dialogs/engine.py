@@ -256,21 +256,77 @@ class Engine:
         return replies + self._prompt(conv)
 
     def _evidence(self, conv: Conversation, found: evidence.Evidence) -> list[Reply]:
-        """Show what the evidence says, keep its facts, and move to the case it points to from triage."""
+        """Show what the evidence says, keep its facts, and move to the case and step it points to.
+
+        From triage the case is the one the evidence names; in a case under way the person's choice stands
+        unless the bounce's route (not just its code) shows another case. Within the case the step that
+        declares the bounce's code (a state's ``codes``) comes next. One history entry covers the move, so
+        "back" returns to where the person was and drops the facts the evidence brought.
+        """
+        target = self._evidence_target(conv, found)
         state = self.flows[conv.flow].state(conv.state)
         fact = state.get("fact")
-        if fact in found.facts:
+        if target is None and fact in found.facts:
             replies = self._fire(conv, "answered", found.label, {fact: found.facts[fact]})
             if replies is not None:
                 return [found.reply, *replies]
-        new = {k: v for k, v in found.facts.items() if conv.facts.get(k) != v}
+        was = (self.flows[conv.flow], conv.state)
+        changes: dict[str, str | None] = {k: v for k, v in found.facts.items() if conv.facts.get(k) != v}
+        dropped = self._flipped_roles(conv, found, target)
+        changes.update(dict.fromkeys(dropped))
         conv.history.append({"flow": conv.flow, "state": conv.state, "answer": found.label,
-                             "undo": {k: conv.facts.get(k) for k in new}})
+                             "undo": {k: conv.facts.get(k) for k in changes}})
         del conv.history[:-MAX_HISTORY]
-        conv.facts.update(new)
-        if conv.flow == ENTRY_FLOW and found.flow in self.flows:
-            return [found.reply, *self._enter_flow(conv, found.flow), *self._advance(conv)]
-        return [found.reply, *self._prompt(conv, short=True)]
+        for key, value in changes.items():
+            if value is None:
+                conv.facts.pop(key, None)
+            else:
+                conv.facts[key] = value
+        if target is None:
+            return [found.reply, *self._prompt(conv, short=True)]
+        name, step = target
+        replies = [found.reply]
+        if name != conv.flow:
+            if conv.flow != ENTRY_FLOW:
+                aside = (" The addresses you gave were for mail going the other way, so I've set aside those the "
+                         "bounce doesn't name." if dropped else "")
+                replies.append(_notice(
+                    f"This bounce doesn't fit the case we were in ({was[0].title}): it points to "
+                    f"{self.flows[name].title}, so I've switched to that case.{aside} Say 'back' to return to "
+                    f"'{self._title(*was)}'."))
+            replies += self._enter_flow(conv, name)
+        if step is not None:
+            conv.state = step
+            replies.append(_notice(f"The code {found.facts['ndr_code']} in the bounce leads straight to this "
+                                   f"step. Say 'back' to return to where you were."))
+        return [*replies, *self._advance(conv)]
+
+    def _flipped_roles(self, conv: Conversation, found: evidence.Evidence,
+                       target: tuple[str, str | None] | None) -> list[str]:
+        """Sender and recipient typed for an inbound case mean the opposite in an outbound one (and back)."""
+        if target is None or conv.flow not in evidence.HOP_FLOWS.values():
+            return []
+        if (conv.flow in evidence.INBOUND_FLOWS) == (target[0] in evidence.INBOUND_FLOWS):
+            return []
+        return [k for k in ("sender", "recipient") if k in conv.facts and k not in found.facts]
+
+    def _evidence_target(self, conv: Conversation, found: evidence.Evidence) -> tuple[str, str | None] | None:
+        """The (case, step) evidence moves to; step None is the case's start; None means stay where we are."""
+        here = conv.flow
+        if here == ENTRY_FLOW:
+            name = found.flow
+        elif here not in evidence.HOP_FLOWS.values():
+            return None  # the general and end-user flows keep their own course
+        elif found.fits and here not in found.fits:
+            name = found.flow
+        else:
+            name = here
+        if name not in self.flows:
+            return None
+        step = self.flows[name].state_for_code(found.facts.get("ndr_code"))
+        if name == here and step in (None, conv.state):
+            return None
+        return name, step
 
     def _enter_flow(self, conv: Conversation, name: str) -> list[Reply]:
         """Move to another flow's first step; its introduction, if any, is what the person sees first."""

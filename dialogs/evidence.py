@@ -3,20 +3,23 @@ reply, the facts it gives the case, and the case it points to."""
 
 from __future__ import annotations
 
+import email.utils
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from dialogs.replies import Reply
 from mailflow import evidence
-from mailflow.addresses import InvalidName, normalize_email
+from mailflow.addresses import InvalidName, normalize_email, normalize_host, normalize_ip
 
 MAX_EVIDENCE = 1_000_000  # characters read from one message
 TITLES = {"ndr": "Bounce decoded", "headers": "Message headers decoded", "trace": "Message trace read",
           "smtplog": "SMTP protocol log read"}
 # The hop an NDR code points to, as the flow that troubleshoots it.
 HOP_FLOWS: Mapping[str, str] = {"A": "scenario_a", "B": "scenario_b", "C": "scenario_c", "D": "scenario_d"}
+# The cases where an outside sender writes to us; in the others our user writes outside.
+INBOUND_FLOWS = frozenset({"scenario_a", "scenario_b"})
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class Evidence:
     facts: dict[str, str] = field(default_factory=dict)
     flow: str | None = None  # the case the evidence points to, if any
     label: str = ""  # how the step shows in the case summary
+    # The cases the bounce's direction fits (its servers and addresses, not just its code); empty when only
+    # the code points somewhere. The engine switches a case under way only when it is not one of these.
+    fits: frozenset[str] = frozenset()
 
 
 def _lines(report: Mapping[str, Any]) -> list[str]:
@@ -53,16 +59,13 @@ def read(raw: str) -> Evidence | None:
     facts: dict[str, str] = {}
     flow = None
     label = TITLES[kind]
+    fits: frozenset[str] = frozenset()
     if kind == "ndr":
-        facts["ndr_code"] = str(report["status"])
+        facts = _bounce_facts(report)
         label = f"Bounce with {report['status']}"
-        for address in report.get("recipients") or []:
-            try:
-                facts["recipient"] = normalize_email(address)
-                break
-            except InvalidName:
-                continue
         flow = HOP_FLOWS.get(report.get("hop") or "")
+        if report.get("hop_basis") == "direction":
+            fits = frozenset(HOP_FLOWS[h] for h in report.get("direction") or () if h in HOP_FLOWS)
     if kind == "trace":
         messages = report.get("messages") or []
         scenarios = {m.get("scenario") for m in messages}
@@ -75,4 +78,33 @@ def read(raw: str) -> Evidence | None:
                 except InvalidName:
                     continue
     reply = Reply("\n".join(_lines(report)), kind="evidence", title=TITLES[kind])
-    return Evidence(reply, facts, flow, label)
+    return Evidence(reply, facts, flow, label, fits)
+
+
+def _bounce_facts(report: Mapping[str, Any]) -> dict[str, str]:
+    """The case facts a bounce gives: its code, both addresses, the day, the refused IP, our on-premises server."""
+    facts = {"ndr_code": str(report["status"])}
+    _keep(facts, "recipient", report.get("recipients") or [], normalize_email)
+    _keep(facts, "sender", [report.get("sender")], normalize_email)
+    _keep(facts, "sending_ip", [report.get("sending_ip")], normalize_ip)
+    _keep(facts, "date", [report.get("original_date")], _day)
+    if report.get("hop") == "D":  # the on-premises server a D bounce names is the smart host of that case
+        _keep(facts, "onprem_server", [report.get("onprem_server")], normalize_host)
+    return facts
+
+
+def _keep(facts: dict[str, str], name: str, values: list[Any], parse: Callable[[str], str]) -> None:
+    """The first value that reads as a valid ``name``; the rest are ignored."""
+    for value in values:
+        if not value:
+            continue
+        try:
+            facts[name] = parse(str(value))
+            return
+        except (InvalidName, ValueError, TypeError):
+            continue
+
+
+def _day(value: str) -> str:
+    """An RFC 5322 date ("Tue, 4 Mar 2025 09:15:18 +0000") as the ISO day the date fact holds."""
+    return email.utils.parsedate_to_datetime(value).date().isoformat()

@@ -12,6 +12,10 @@ transitions) whose states also carry what the bot says. Keys a state may have:
 - ``interpret``: read free text with a named interpreter (dialogs.interpreters).
 - ``outcome`` (+ ``evidence``, optional ``who``): an end of the flow.
 - ``handoff``: continue in another flow (``{scenario}`` means the flow a fact names).
+- ``codes``: the NDR status codes (RFC 3463 enhanced codes, exact like ``"5.7.1"`` or inclusive ranges like
+  ``"5.7.606-5.7.649"``, written as in mailflow.ndr_catalog) that lead straight to this step when a bounce
+  carrying one is pasted while this flow is entered or under way. Only on question steps (``choices``); one
+  flow may not claim a code twice, so a code leads to at most one step per flow.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 from transitions import Machine, State
 
 from dialogs.facts import DERIVED_FIELDS, FACT_TYPES, template_fields
+from mailflow.ndr_catalog import code_in
 
 OUTCOMES: Mapping[str, tuple[str, str]] = {
     "solved": ("Solved", "Nobody: the problem is solved"),
@@ -50,6 +55,7 @@ class Flow:
     triggers: Mapping[str, frozenset[str]]
     uses: Mapping[str, tuple[str, ...]]
     intro: str = ""
+    codes: tuple[tuple[str, str], ...] = ()  # (code pattern, state) from the states' ``codes``, in state order
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Flow:
@@ -67,10 +73,17 @@ class Flow:
             initial=data["initial"], states=states, transitions=transitions, machine=machine,
             triggers={k: frozenset(v) for k, v in triggers.items()},
             uses={name: _facts_used(s) for name, s in states.items()}, intro=data.get("intro", ""),
+            codes=tuple((pattern, name) for name, s in states.items() for pattern in s.get("codes", ())),
         )
 
     def state(self, name: str) -> Mapping[str, Any]:
         return self.states[name]
+
+    def state_for_code(self, code: str | None) -> str | None:
+        """The step a bounce with this status code leads to in this flow, if one declares it."""
+        if not code:
+            return None
+        return next((name for pattern, name in self.codes if code_in(pattern, code)), None)
 
 
 def state_texts(state: Mapping[str, Any]) -> list[str]:

@@ -9,10 +9,11 @@ from dialogs.engine import CONDITIONS
 from dialogs.facts import DERIVED_FIELDS, FACT_TYPES, template_fields
 from dialogs.flow import FACT_TRIGGERS, OUTCOMES, Flow, state_texts
 from dialogs.interpreters import INTERPRETERS, TRIGGERS
+from mailflow.ndr_catalog import pattern_bounds, valid_pattern
 
 INTERPRETER_FACTS = frozenset({"scenario", "scenario_title", "scenario_reasons"})
 KNOWN_KEYS = frozenset({"name", "title", "say", "ask", "run", "choices", "fact", "required", "interpret",
-                        "outcome", "evidence", "who", "handoff", "example", "check"})
+                        "outcome", "evidence", "who", "handoff", "example", "check", "codes"})
 
 
 def _edges(flow: Flow) -> dict[str, set[str]]:
@@ -35,6 +36,34 @@ def _reach(edges: Mapping[str, set[str]], start: str) -> set[str]:
     return seen
 
 
+def _lint_codes(flow: Flow) -> list[str]:
+    """``codes``: a list of valid codes or ranges, on question steps only, and no code claimed by two steps."""
+    where = f"flow {flow.name}"
+    problems: list[str] = []
+    claimed: list[tuple[str, str]] = []
+    for name, state in flow.states.items():
+        codes = state.get("codes")
+        if codes is None:
+            continue
+        here = f"{where}, state {name}"
+        if isinstance(codes, str) or not isinstance(codes, (list, tuple)) or not codes:
+            problems.append(f"{here}: codes must be a non-empty list of status codes, such as (\"5.7.1\",)")
+            continue
+        if "choices" not in state or any(k in state for k in ("outcome", "handoff", "fact")):
+            problems.append(f"{here}: codes lead to a step, so they belong on a question with choices")
+        for pattern in codes:
+            if not isinstance(pattern, str) or not valid_pattern(pattern):
+                problems.append(f"{here}: {pattern!r} is not a status code or a range like 5.7.606-5.7.649")
+                continue
+            low, high = pattern_bounds(pattern)
+            for other, other_state in claimed:
+                other_low, other_high = pattern_bounds(other)
+                if low <= other_high and other_low <= high:
+                    problems.append(f"{here}: code {pattern} overlaps {other}, already leading to {other_state}")
+            claimed.append((pattern, name))
+    return problems
+
+
 def lint_flow(flow: Flow, flow_names: set[str]) -> list[str]:
     """Every problem found, as sentences naming the flow and state; empty when the flow is sound."""
     where = f"flow {flow.name}"
@@ -52,6 +81,7 @@ def lint_flow(flow: Flow, flow_names: set[str]) -> list[str]:
             for name in [names] if isinstance(names, str) else names:
                 if name not in CONDITIONS:
                     problems.append(f"{where}: condition {name!r} is not defined on dialogs.engine.Position")
+    problems += _lint_codes(flow)
     edges = _edges(flow)
     reachable = _reach(edges, flow.initial)
     ends = {n for n, s in flow.states.items() if "outcome" in s or "handoff" in s}

@@ -2,10 +2,12 @@
 
 Accepts a whole MIME report (RFC 3464 multipart/report), Exchange's human-readable NDR text, or a bare
 SMTP reply line. Never raises on bad input: a bounce we cannot read is still an answer ("nothing recognised").
+The hop it points to is one the code can occur on, picked by which way the message was going (mailflow.hops).
 """
 
 from __future__ import annotations
 
+import contextlib
 import email
 import ipaddress
 import re
@@ -14,6 +16,7 @@ from email import policy
 from email.message import Message
 from typing import Any
 
+from mailflow.hops import NAMES, NO_HOP, HopChoice, choose_hop, direction
 from mailflow.ndr_catalog import explain, is_generic, lookup
 
 # RFC 3463 section 2: class.subject.detail; class is 2/4/5, subject 0-7 (section 3), detail up to 3 digits.
@@ -38,6 +41,15 @@ _RCPT_PATTERNS = (
 _RETURNED_RE = re.compile(r"Remote Server returned '([^'\n]+)'", re.I)
 _GENERATING_RE = re.compile(r"Generating server:\s*([^\s<>]+)", re.I)
 _SAID_RE = re.compile(r"host\s+([\w.\-]+)\s*\[[0-9A-Fa-f:.]+\]\s+said:", re.I)
+# Exchange names the refusing server in its user section ("The following organization rejected your message:
+# mx.fabrikam.com.") and on the line just above "Remote Server returned" in the administrators' section.
+_REJECTED_BY_RE = re.compile(r"following organi[sz]ation rejected your message:\s*([A-Za-z0-9][\w.\-]*[\w\-])", re.I)
+_HOST_ABOVE_RE = re.compile(r"^[ \t]*([A-Za-z0-9][\w\-]*(?:\.[\w\-]+)+?)\.?(?:[ \t]+\([^)\n]*\))?[ \t]*\r?\n"
+                            r"[ \t]*Remote Server returned", re.I | re.M)
+_POSTFIX_HOST_RE = re.compile(r"This is the mail system at host ([\w.\-]+?)\.?\s", re.I)
+# The refused sending server's IP, as EOP and block-list replies quote it.
+_SENDING_IP_RE = re.compile(r"(?:sending IP|client host|client IP|connecting IP)\s*\[([0-9A-Fa-f:.]{3,45})\]", re.I)
+_FROM_RE = re.compile(r"^\s*From:\s*(.+)$", re.I | re.M)
 _ORIGINAL_HEADERS = re.compile(r"Original message headers:|-----\s*Original message|Return-Path:", re.I)
 NOTHING = "Nothing in this text was recognised as a bounce: no RFC 3463 status code or delivery report."
 
@@ -58,13 +70,19 @@ class Bounce:
     original_date: str | None = None
     diagnostic: str | None = None
     action: str | None = None
+    sender: str | None = None  # the original message's sender (the bounce goes back to them)
+    sending_ip: str | None = None  # the sending server's IP when the refusal quotes it
+    route: HopChoice = field(default_factory=lambda: NO_HOP)  # the hop and why (mailflow.hops)
     findings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         info = explain(self.status) if self.status else None
         return {"kind": "ndr", "status": self.status, "smtp_code": self.smtp_code,
-                "recipients": list(self.recipients), "hop": info.hop if info else None,
-                "who": info.who if info else None, "title": info.title if info else None,
+                "recipients": list(self.recipients), "sender": self.sender, "sending_ip": self.sending_ip,
+                "hop": self.route.hop, "hop_reason": self.route.reason, "hop_basis": self.route.basis,
+                "direction": list(self.route.direction), "onprem_server": self.route.onprem,
+                "who": info.who if info else None,
+                "title": info.title if info else None,
                 "cause": info.cause if info else None, "fix": info.fix if info else None,
                 "source": info.source if info else None, "known": bool(info and info.known),
                 "other_codes": [c for c in self.codes if c != self.status], "action": self.action,
@@ -106,8 +124,14 @@ def _scan_text(text: str, bounce: Bounce, smtp: dict[str, int]) -> None:
             continue
     if bounce.generating_server is None and (m := _GENERATING_RE.search(text)):
         bounce.generating_server = m[1]
-    if bounce.remote_mta is None and (m := _SAID_RE.search(text)):
+    if bounce.remote_mta is None and (m := _SAID_RE.search(text) or _REJECTED_BY_RE.search(text)
+                                      or _HOST_ABOVE_RE.search(text)):
         bounce.remote_mta = m[1]
+    if bounce.reporting_mta is None and (m := _POSTFIX_HOST_RE.search(text)):
+        bounce.reporting_mta = m[1]
+    if bounce.sending_ip is None and (m := _SENDING_IP_RE.search(text)):
+        with contextlib.suppress(ValueError):
+            bounce.sending_ip = str(ipaddress.ip_address(m[1]))
     if bounce.diagnostic is None and (m := _RETURNED_RE.search(text)):
         bounce.diagnostic = m[1].strip()
 
@@ -129,6 +153,14 @@ def _original_from_text(text: str, bounce: Bounce) -> None:
         bounce.original_message_id = mid[1]
     if bounce.original_date is None and m and (date := DATE_RE.search(tail)):
         bounce.original_date = date[1].strip()
+    if bounce.sender is None and m and (sender := _FROM_RE.search(tail)):
+        bounce.sender = _person(sender[1])
+
+
+def _person(value: object) -> str | None:
+    """The address in a From/To header value, unless it is a mail system's own (mailer-daemon, postmaster)."""
+    m = ADDR_RE.search(str(value or ""))
+    return m[0].lower() if m and not _SYSTEM_ADDR.match(m[0]) else None
 
 
 def _read_status_part(part: Message, bounce: Bounce, structured: list[str], smtp: dict[str, int]) -> None:
@@ -167,6 +199,7 @@ def _read_mime(msg: Message, bounce: Bounce, structured: list[str], smtp: dict[s
             if isinstance(inner, Message) and inner.get_content_type() != "multipart/report":
                 bounce.original_message_id = bounce.original_message_id or inner.get("Message-ID")
                 bounce.original_date = bounce.original_date or inner.get("Date")
+                bounce.sender = bounce.sender or _person(inner.get("From"))
             elif isinstance(inner, str):
                 _original_from_text("Original message headers:\n" + inner, bounce)
         elif part.get_content_maintype() == "text" and not _inside_original(msg, part):
@@ -204,6 +237,8 @@ def parse_bounce(text: str | bytes) -> Bounce:
         try:
             msg = email.message_from_string(text.lstrip("\r\n"), policy=policy.default)
             texts = _read_mime(msg, bounce, structured, smtp) or [text]
+            if msg.get_content_type() in ("multipart/report", "message/delivery-status"):
+                bounce.sender = bounce.sender or _person(msg.get("To"))  # a bounce goes back to the sender
         except Exception:  # the stdlib parser is lenient; anything it still chokes on falls back to text
             texts = [text]
     for chunk in texts:
@@ -218,6 +253,18 @@ def parse_bounce(text: str | bytes) -> Bounce:
     return bounce
 
 
+def _route(bounce: Bounce, status: str) -> HopChoice:
+    """The hop: one of those the code can occur on, picked by which way the message was going (mailflow.hops)."""
+    found = direction(reporter=bounce.generating_server or bounce.reporting_mta,
+                      reporter_is_exchange=bounce.generating_server is not None, refuser=bounce.remote_mta,
+                      reply=bounce.diagnostic or "", sender=bounce.sender,
+                      recipient=bounce.recipients[0] if bounce.recipients else None)
+    entry = lookup(status)
+    if entry is None:
+        return HopChoice(None, None, None, found.hops if found else (), found.onprem if found else None)
+    return choose_hop(status, entry.hop, entry.other_hops, found)
+
+
 def _decide(bounce: Bounce, structured: list[str], smtp: dict[str, int], texts: list[str]) -> None:
     """Several codes: the most specific known one wins (catalog beats RFC fallback, x.0.0 loses)."""
     if not bounce.codes:
@@ -230,9 +277,12 @@ def _decide(bounce: Bounce, structured: list[str], smtp: dict[str, int], texts: 
         bounce.diagnostic = next((line.strip() for chunk in texts for line in chunk.splitlines()
                                   if bounce.status in line), None)
     info = explain(bounce.status)
+    bounce.route = _route(bounce, bounce.status)
     who = f" Who must act: {info.who}." if info.who else ""
-    hop = f" Hop {info.hop}." if info.hop else ""
+    hop = f" Hop {bounce.route.hop}." if bounce.route.hop else ""
     bounce.findings.append(f"{bounce.status} — {info.title}. {info.cause} Fix: {info.fix}{who}{hop}")
+    if bounce.route.hop and bounce.route.reason:
+        bounce.findings.append(f"Why hop {bounce.route.hop} ({NAMES[bounce.route.hop]}): {bounce.route.reason}")
     if bounce.recipients:
         bounce.findings.append("Failed recipient(s): " + ", ".join(bounce.recipients))
     for code in bounce.codes:

@@ -5,7 +5,8 @@ so each record carries everything needed to explain a bounce without reaching fo
 Codes and source links come from /work/shared/reference/ndr-codes.csv; cause and fix are our own words.
 
 Hops: A = outside -> Office 365 (EOP inbound), B = hybrid on-premises -> EOP, C = Exchange Online -> outside
-recipient, D = Exchange Online -> on-premises smart host, X = inside the tenant.
+recipient, D = Exchange Online -> on-premises smart host, X = inside the tenant. ``hop`` is where a code
+usually comes from and ``other_hops`` where else it occurs; mailflow.hops picks one from the bounce's direction.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ CATALOG: tuple[NdrCode, ...] = (
     _r("5.1.1", "Recipient address not found",
        "The address does not exist at the destination, or on-premises cannot route to a migrated mailbox.",
        "Check the spelling; in hybrid, make sure the mail user / remote mailbox and its "
-       "targetAddress exist on-premises.", "B", "recipient's admin", _MAIN, "A"),
+       "targetAddress exist on-premises.", "B", "recipient's admin", _MAIN, "A", "C", "D"),
     _r("5.1.8", "Bad outbound sender",
        "Exchange Online blocked the sending account from mailing outside, usually after it sent spam "
        "(compromised account).",
@@ -193,7 +194,7 @@ CATALOG: tuple[NdrCode, ...] = (
        "A policy said no: relaying without authentication, a restricted recipient, a block list, or a rule.",
        "Read the text after the code; then authenticate or add a connector for relays, or ask the recipient "
        "to allow the sender.", "A", "sender's admin", _NDR + "fix-error-code-550-5-7-1-in-exchange-online",
-       "C", "X"),
+       "C", "X", "D"),
     _r("5.7.5", "MTA-STS: certificate failed validation",
        "The destination's MTA-STS policy requires a valid certificate and its server did not present one.",
        "The recipient's admin must install a valid certificate matching the MX host.", "C",
@@ -249,7 +250,7 @@ CATALOG: tuple[NdrCode, ...] = (
        "The outside recipient's server judged the message to be spam.",
        "Look at content, links and the sender's authentication (SPF, DKIM, DMARC); ask the recipient to "
        "allow the sender.", "C", "recipient's admin",
-       "https://support.nhs.net/2024/01/microsoft-365-alert-service-degradation-exchange-online-..."),
+       "https://support.nhs.net/2024/01/microsoft-365-alert-service-degradation-exchange-online-...", "D"),
     _r("5.7.367", "Remote server refused to relay",
        "A forwarded or relayed message was refused by the next server, usually because it was not "
        "accepted as coming from an allowed sender.",
@@ -304,7 +305,7 @@ CATALOG: tuple[NdrCode, ...] = (
     _r("5.7.606-5.7.649", "Banned sending IP",
        "The sending IP is on Microsoft's block list.",
        "Use the delist portal (sender.office.com) for the IP, and find out why it sent spam.", "A",
-       "sender's admin"),
+       "sender's admin", _MAIN, "B"),
     _r("5.7.703", "Recipient blocked by our tenant",
        "A tenant block policy in the sender's own organization lists the recipient.",
        "Remove the entry from the tenant allow/block list if it is wrong.", "C", "our admin",
@@ -359,6 +360,30 @@ def _bounds(pattern: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
 
 
 _INDEX = tuple((_bounds(e.code), e) for e in CATALOG)
+
+
+def valid_pattern(pattern: str) -> bool:
+    """Is ``pattern`` an exact code or an inclusive range written like the catalog's ("5.7.606-5.7.649")?"""
+    try:
+        low, high = _bounds(pattern)
+    except ValueError:
+        return False
+    return low <= high
+
+
+def pattern_bounds(pattern: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The lowest and highest code a pattern covers; ValueError when it is not one."""
+    return _bounds(pattern)
+
+
+def code_in(pattern: str, code: str) -> bool:
+    """Does ``code`` fall in ``pattern`` (an exact code or an inclusive range)? False for anything unreadable."""
+    key = _parse(code)
+    try:
+        low, high = _bounds(pattern)
+    except ValueError:
+        return False
+    return key is not None and low <= key <= high
 
 
 def lookup(code: str) -> NdrCode | None:

@@ -56,6 +56,7 @@ FLOW = {
 
         # -- Failed -------------------------------------------------------------------------------
         {"name": "failed", "title": "Why the trace says Failed",
+         "codes": ("5.1.10", "5.1.1", "5.7.1", "5.7.12", "5.7.133-5.7.136", "5.2.3"),
          "say": "Failed means EOP accepted the message from the sender but then refused to deliver it. The "
                 "reason is in the details: click the message in the trace, or use its MessageTraceId here:",
          "run": [common.TRACE_DETAIL],
@@ -91,6 +92,7 @@ FLOW = {
 
         # -- Pending ------------------------------------------------------------------------------
         {"name": "pending", "title": "Why the trace says Pending",
+         "codes": ("4.3.2",),
          "say": "Pending means EOP still holds the message and keeps retrying (for about a day before it "
                 "gives up and bounces it). A message only minutes old may simply be on its way. Otherwise the "
                 "latest Defer event in the detail says what it is waiting for:",
@@ -197,6 +199,7 @@ FLOW = {
          "ask": "Which public IP address did the sending server connect from? It is in the send log, and "
                 "often in the bounce."},
         {"name": "eop_reply", "check": {"kind": "ip", "target": "{sending_ip}"},
+         "codes": ("5.7.513", "5.4.1", "4.7.500-4.7.699", "5.7.51"),
          "title": "What EOP answered",
          "ask": "What did EOP answer, according to the log or the bounce?",
          "choices": {"blocked": "550 5.7.606 to 5.7.649 'banned sending IP', 5.7.511, or "
@@ -208,6 +211,7 @@ FLOW = {
                      "noconnect": "No answer at all: connection timed out or refused, or a DNS error",
                      "other": "Another code, or EOP accepted it (250) and it still isn't in the trace"}},
         {"name": "blocklist", "title": "Sending IP on the EOP block list",
+         "codes": ("5.7.606-5.7.649", "5.7.511"),
          "say": "EOP turned {sending_ip} away because it is on Microsoft's own block list of addresses with "
                 "a bad sending reputation. Nothing in your tenant lifts this block; the owner of the IP has to. "
                 "Their admin should first find and stop whatever sent the junk (a hacked account, a script, "

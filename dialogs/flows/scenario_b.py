@@ -52,6 +52,7 @@ FLOW = {
          "who": "Your admin, together with the user",
          "evidence": [*_TRACE_EVIDENCE, "The inbox rules and forwarding settings of {recipient}"]},
         {"name": "exo_failed", "title": "Why Exchange Online says Failed",
+         "codes": ("5.1.10", "5.4.6-5.4.20"),
          "say": "Exchange Online took the message from your on-premises server and then refused to deliver it. "
                 "Open it in the trace, or read the detail with its MessageTraceId:",
          "run": [_DETAIL],
@@ -121,6 +122,7 @@ FLOW = {
 
         # -- Recipient object on-premises -----------------------------------------------------------
         {"name": "recipient_type", "title": "Recipient type on-premises",
+         "codes": ("5.1.1",),
          "say": "What your server does with the message depends on what kind of object {recipient} is "
                 "on-premises. For a mailbox moved to Exchange Online it must be a remote mailbox whose remote "
                 "routing address is {routing_address}.",
@@ -280,6 +282,7 @@ FLOW = {
                  "Retry-Queue -Identity \"<queue identity>\" -Resubmit $true"],
          "evidence": [_QUEUE, "The Get-SendConnector output"]},
         {"name": "send_log", "title": "SMTP send log on-premises",
+         "codes": ("4.7.500-4.7.699", "5.7.64", "5.7.606-5.7.649", "4.4.1", "4.4.2"),
          "say": "The queue's LastError often quotes EOP already; the SMTP send protocol log shows the whole "
                 "conversation. Switch the hybrid connector to verbose logging if it isn't (use its exact name "
                 "from Get-SendConnector), wait for the next retry, and read the SEND logs:",

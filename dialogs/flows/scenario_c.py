@@ -31,6 +31,7 @@ FLOW = {
 
         # -- 2. Failed / Pending: read the reply in the trace detail ------------------------------------
         {"name": "detail", "title": "Reply in the trace detail",
+         "codes": ("5.1.8", "5.1.90", "5.7.501-5.7.503", "5.7.703", "5.7.705", "5.7.708", "5.4.310", "5.4.312"),
          "say": "Open the message in the trace to see its events, or run the command below with the "
                 "MessageTraceId from the trace. Read the last SEND, DEFER or FAIL event: its detail holds the "
                 "answer the receiving side gave (a code such as 550 5.7.1 plus some text) and which host said it.",
@@ -48,6 +49,7 @@ FLOW = {
              "tenant": "5.7.705 or 5.7.708: our whole tenant is blocked from sending",
          }},
         {"name": "pool_check", "title": "Spam verdict and outbound pool",
+         "codes": ("5.7.1", "5.7.350", "4.7.650"),
          "say": "Before we blame their side, check how Exchange Online sent it. In the same detail look at the "
                 "spam filter data (S:SFA=...) and the OutboundIpPoolName. A spam verdict, DI=SO, or a pool name "
                 "that mentions high risk means the message left through the high risk delivery pool (HRDP). "
@@ -56,6 +58,7 @@ FLOW = {
          "ask": "Was it judged as spam or sent through the high risk delivery pool?",
          "choices": {"yes": "Yes", "no": "No, it went out normally"}},
         {"name": "remote_code", "title": "Kind of refusal",
+         "codes": ("5.1.1", "5.1.10", "5.1.351", "5.5.0"),
          "say": "The message left Exchange Online normally, so refusing it was their server's decision. The code "
                 "in the reply tells us what kind of decision.",
          "ask": "Which kind of refusal is it?",
@@ -101,6 +104,7 @@ FLOW = {
                   "answers": {"accepted": "ok", "deferred": "temp", "unknown-recipient": "unknown",
                               "policy": "policy"}},
          "title": "Port 25 test to their server",
+         "codes": ("4.4.316", "5.4.316", "4.4.7", "5.4.300"),
          "say": "Now talk to their server yourself, the way Exchange Online does. Use a machine that is allowed "
                 "to open outgoing port 25: many office networks, home providers and cloud providers block it. "
                 "Find their mail host and connect to it on port 25; test our own MX {sender_eop_host} the same "
@@ -123,6 +127,7 @@ FLOW = {
 
         # -- 4. SPF / DKIM / DMARC of our domain -------------------------------------------------------
         {"name": "auth", "title": "SPF, DKIM and DMARC of our domain",
+         "codes": ("5.7.23", "5.7.509", "5.7.515"),
          "say": "Receivers often refuse mail whose sender domain fails authentication, so rule out our side "
                 "before pointing at theirs. " + _AUTH_CHECKS + " If the 5.7.x came from your own port 25 test, it "
                 "may be about the IP address you tested from; the reply in the trace detail counts more.",

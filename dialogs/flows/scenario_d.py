@@ -71,6 +71,7 @@ FLOW = {
         {"name": "fail_reply", "check": {"kind": "smarthost", "target": "{onprem_server}",
                   "answers": {"no-address": "noanswer"}},
          "title": "Answer from our on-premises server",
+         "codes": ("5.7.1", "4.4.316", "5.4.316", "4.4.7", "5.4.300", "4.4.1", "4.4.2"),
          "say": "The same event says what went wrong between Exchange Online and {onprem_server}: either our "
                 "server answered with an error, or it never answered at all.",
          "ask": "Which is it?",
@@ -128,6 +129,7 @@ FLOW = {
 
         # -- 3. on-premises: the second hop, like case C but from our own server -----------------------
         {"name": "onprem_tracking", "title": "Message tracking on-premises",
+         "codes": ("5.1.1",),
          "say": "Exchange Online has done its part: {onprem_server} has the message, and from here our own "
                 "server must deliver it. In the Exchange Management Shell, search the tracking logs of all "
                 "transport servers and read the last events: SEND with a 250 reply means their server took it, "
@@ -164,6 +166,7 @@ FLOW = {
              "fine": "The manual test works, but the queue still doesn't move",
          }},
         {"name": "auth", "title": "SPF, DKIM and DMARC of our domain",
+         "codes": ("5.7.23", "5.7.350", "5.7.509", "5.7.515"),
          "say": "Their server refused the message by policy, so rule out our own sender authentication first. "
                 "With centralized mail flow the recipient sees the public IP of {onprem_server}, not Microsoft's, "
                 "so the SPF record of {sender_domain} must list that IP as well as "

@@ -35,6 +35,12 @@ def _broken(change) -> list[str]:
     (lambda d: d["states"][0].update(say="Hello {nobody}"), "{nobody}"),
     (lambda d: d["states"].append({"name": "go_x", "handoff": "nowhere"}) or d["transitions"].append(
         {"trigger": "x", "source": "pick", "dest": "go_x"}), "unknown flow"),
+    (lambda d: d["states"][0].update(codes=("5.7.x",)), "is not a status code"),
+    (lambda d: d["states"][0].update(codes=("5.7.649-5.7.606",)), "is not a status code"),
+    (lambda d: d["states"][0].update(codes="5.7.1"), "non-empty list"),
+    (lambda d: d["states"][-1].update(codes=("5.7.1",)), "belong on a question"),
+    (lambda d: d["states"][0].update(codes=("5.7.600-5.7.610",)) or d["states"][1].update(codes=("5.7.606",)),
+     "overlaps 5.7.600-5.7.610"),
 ])
 def test_lint_reports_mistakes(change, expected):
     problems = _broken(change)
@@ -76,3 +82,15 @@ def test_machines_are_built_once_and_shared():
     first, second = load_flows(), load_flows()
     assert first is second
     assert all(flow.machine.models == [] for flow in first.values())
+
+
+def test_declared_codes_name_one_step_per_flow():
+    flows = load_flows()
+    assert flows["scenario_a"].state_for_code("5.7.620") == "blocklist"
+    assert flows["scenario_b"].state_for_code("5.4.14") == "exo_failed"
+    assert flows["scenario_c"].state_for_code("5.1.1") == "remote_code"
+    assert flows["scenario_d"].state_for_code("5.7.1") == "fail_reply"
+    assert flows["scenario_c"].state_for_code("5.7.12") is None  # 5.7.1 is exact, not a prefix
+    assert flows["triage"].state_for_code("5.1.1") is None
+    assert flows["scenario_a"].state_for_code(None) is None
+    assert flows["scenario_a"].state_for_code("not a code") is None

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from mailflow.bounce import NOTHING, parse_bounce
-from mailflow.ndr_catalog import CATALOG, explain, lookup
+from mailflow.hops import direction
+from mailflow.ndr_catalog import CATALOG, code_in, explain, lookup, valid_pattern
 
 BOUNCES = Path(__file__).parent / "bounces"
 
@@ -29,6 +30,13 @@ def test_lookup_exact_beats_range() -> None:
     assert lookup("5.1.1").code == "5.1.1"
     assert lookup("5.9.9") is None
     assert lookup("not a code") is None
+
+
+def test_code_patterns_for_flows() -> None:
+    assert code_in("5.7.606-5.7.649", "5.7.620") and code_in("5.7.1", "5.7.1")
+    assert not code_in("5.7.1", "5.7.12") and not code_in("5.7.606-5.7.649", "5.7.65")
+    assert not code_in("junk", "5.7.1") and not code_in("5.7.1", "junk")
+    assert valid_pattern("4.7.500-4.7.699") and not valid_pattern("5.7.649-5.7.606") and not valid_pattern("5.7")
 
 
 def test_explain_fallback_uses_rfc3463() -> None:
@@ -78,6 +86,8 @@ def test_gmail_text() -> None:
     d = load("gmail.txt")
     assert d["status"] == "5.1.1" and d["smtp_code"] == 550
     assert d["recipients"] == ["grace@woodgrove.example"]
+    # Google's own reply ("- gsmtp"): an outside server refused the address, not Exchange on-premises (B).
+    assert d["hop"] == "C" and d["hop_basis"] == "direction"
 
 
 def test_several_codes_most_specific_known_wins() -> None:
@@ -99,6 +109,8 @@ def test_nested_report_inside_rfc822() -> None:
 def test_single_part_delivery_status() -> None:
     d = load("singlepart_dsn.eml")
     assert d["status"] == "5.7.64" and d["hop"] == "B" and d["who"] == "our admin"
+    assert d["sender"] == "kim@adatum.example" and d["hop_basis"] == "direction"
+    assert "recipient's own organisation" in d["hop_reason"]
     assert d["recipients"] == ["lee@adatum.example"]
     assert d["remote_mta"] == "adatum-example.mail.protection.outlook.com"
 
@@ -138,3 +150,83 @@ def test_garbage_never_raises(text: str | bytes) -> None:
 def test_broken_mime_headers_do_not_raise() -> None:
     text = "From: x@y\nContent-Type: multipart/report; boundary=\"zz\n\n--zz\nContent-Type: message/delivery-status\n"
     assert parse_bounce(text).status is None
+
+
+# --- the hop, from the code's possible hops and the way the message was going (mailflow.hops) -------------
+
+@pytest.mark.parametrize(("name", "status", "hop", "direction"), [
+    # Postfix at the recipient's own (non-Microsoft) server bounces an address our user wrote to.
+    ("postfix_unknown_user.eml", "5.1.1", "C", ["C", "D"]),
+    # Exchange Online of the recipient's tenant bounces an outside sender's message: A, not the code's usual B.
+    ("exo_unknown_in_own_tenant.eml", "5.1.1", "A", ["A", "B"]),
+    # Exchange Online quotes a third-party server's refusal for our user's message.
+    ("exo_remote_third_party.eml", "5.1.1", "C", ["C"]),
+    # Our own on-premises smart host refuses Exchange Online (centralized mail flow).
+    ("exo_smarthost_refused.txt", "5.7.1", "D", ["D"]),
+    # Exchange on-premises at the recipient's organisation does not know the recipient.
+    ("onprem_exchange.txt", "5.1.1", "B", ["B"]),
+    # A third-party sending server quotes EOP's refusal.
+    ("postfix_dsn.eml", "5.7.606", "A", ["A"]),
+])
+def test_hop_follows_the_direction_of_the_bounce(name: str, status: str, hop: str, direction: list[str]) -> None:
+    d = load(name)
+    assert (d["status"], d["hop"], d["hop_basis"], d["direction"]) == (status, hop, "direction", direction)
+    assert d["hop_reason"] and any(f.startswith(f"Why hop {hop} (") for f in d["findings"])
+    assert f"Hop {hop}." in d["findings"][0]
+
+
+def test_direction_facts_are_read_from_the_bounce() -> None:
+    c = load("exo_remote_third_party.eml")
+    assert c["sender"] == "megan@contoso.example" and c["remote_mta"] == "mx1.fabrikam.example"
+    assert "mx1.fabrikam.example" in c["hop_reason"]
+    d = load("exo_smarthost_refused.txt")
+    assert d["smtp_code"] == 530 and d["remote_mta"] == "mail.contoso.example"
+    assert d["sender"] == "megan@contoso.example" and d["recipients"] == ["rosa@tailspin.example"]
+    assert "centralized mail flow" in d["hop_reason"] and d["onprem_server"] == "mail.contoso.example"
+    a = load("exo_unknown_in_own_tenant.eml")
+    assert a["sender"] == "ivan@partner.example" and a["recipients"] == ["oscar@contoso.example"]
+    assert load("postfix_unknown_user.eml")["reporting_mta"] == "mx.fabrikam.example"
+    assert load("postfix_dsn.eml")["sending_ip"] == "192.0.2.44"
+
+
+def test_without_direction_the_codes_usual_hop_stands() -> None:
+    d = load("several_codes.txt")
+    assert d["hop"] == "C" and d["hop_basis"] == "code" and d["direction"] == []
+    assert "usually" in d["hop_reason"]
+    fragment = parse_bounce("550 5.1.1 User unknown").to_json()
+    assert fragment["hop"] == "B" and fragment["hop_basis"] == "code"
+
+
+def test_direction_that_the_code_cannot_have_keeps_the_usual_hop() -> None:
+    # 5.7.606-5.7.649 is only ever EOP's answer (A or B); a Google reply cannot move it to C.
+    d = parse_bounce("550 5.7.606 Access denied, banned sending IP [192.0.2.9] - gsmtp").to_json()
+    assert d["hop"] == "A" and d["hop_basis"] == "code" and d["direction"] == ["C", "D"]
+    assert "does not occur on that path" in d["hop_reason"]
+
+
+def test_unknown_codes_name_no_hop() -> None:
+    d = parse_bounce("550 5.3.777 something odd - gsmtp").to_json()
+    assert d["hop"] is None and d["hop_reason"] is None and d["direction"] == ["C", "D"]
+
+
+@pytest.mark.parametrize(("kwargs", "hops"), [
+    # Outlook.com consumer mail is another organisation, though its servers sit under outlook.com.
+    ({"refuser": "hotmail-com.olc.protection.outlook.com", "reporter": "AM0PR01MB0001.eurprd01.prod.outlook.com"},
+     ("C",)),
+    ({"refuser": "contoso-com.mail.protection.outlook.com", "reporter": "mail.fabrikam.example"}, ("A",)),
+    # Only the code's text shows EOP answered; who delivered to it is unknown: A, or B behind on-premises.
+    ({"reply": "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)"}, ("A", "B")),
+    # Both addresses in one domain and Exchange Online answered itself: inside the tenant.
+    ({"reporter": "AM0PR01MB0001.eurprd01.prod.outlook.com", "reply": "550 5.7.12 STOREDRV.Deliver; no",
+      "sender": "a@contoso.example"}, ("X",)),
+    # An on-premises Exchange server sends out and an outside server refuses: D's second hop first.
+    ({"reporter": "ex01.contoso.example", "reporter_is_exchange": True, "refuser": "mx.fabrikam.example"},
+     ("D", "C")),
+    # Exchange's resolver words with no server named: Exchange said no, but which one is unknown.
+    ({"reply": "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found"}, None),
+])
+def test_direction_rules(kwargs: dict, hops: tuple[str, ...] | None) -> None:
+    args = {"reporter": None, "reporter_is_exchange": False, "refuser": None, "reply": "",
+            "sender": "someone@fabrikam.example", "recipient": "b@contoso.example", **kwargs}
+    found = direction(**args)
+    assert (found.hops if found else None) == hops

@@ -93,7 +93,7 @@ def analyse(raw: RawSession, header: Header) -> Session:
     if i_seq >= 0:
         _order(rows, i_seq)
     first, last = rows[0], rows[-1]
-    session = Session(raw.session_id, lines=len(rows), ended=raw.ended, note=raw.note,
+    session = Session(raw.session_id, lines=raw.lines or len(rows), ended=raw.ended, note=raw.note,
                       remote=_first_value(rows, i_remote), local=_first_value(rows, i_local),
                       start=first[i_time] if i_time >= 0 else "", end=last[i_time] if i_time >= 0 else "")
     if i_data < 0:
@@ -140,10 +140,13 @@ def _columns(fields: tuple[str, ...]) -> tuple[int, ...]:
 
 
 def _order(rows: list[Row], i_seq: int) -> None:
-    """Sorts rows by sequence-number; they usually arrive in order already, which is checked cheaply first."""
-    seq = [int(s) if s.isdigit() else 0 for s in map(itemgetter(i_seq), rows)]
-    if seq != sorted(seq):
-        rows[:] = [row for _, row in sorted(zip(seq, rows, strict=True), key=itemgetter(0))]
+    """Sorts rows by sequence-number; they nearly always arrive in order already, which is checked first."""
+    try:
+        numbers = list(map(int, map(itemgetter(i_seq), rows)))
+    except ValueError:
+        numbers = [int(s) if s.isdigit() else 0 for s in map(itemgetter(i_seq), rows)]
+    if numbers != sorted(numbers):
+        rows[:] = [row for _, row in sorted(zip(numbers, rows, strict=True), key=itemgetter(0))]
 
 
 def _screen(low: str) -> bool:

@@ -49,6 +49,9 @@ class Fields:
     reply: int  # event byte of the remote's replies (">" or "<"), 0 when the log type is unknown
     command: int
     width: int  # fields a whole row has at least (up to the last one the analysis reads)
+    seq: int = -1  # sequence-number, local-endpoint and remote-endpoint: used to leave rows unparsed
+    local: int = -1
+    remote: int = -1
 
 
 @dataclass(eq=False)
@@ -72,6 +75,7 @@ class BlockIndex:
     quoted: int = 0
     bad: int = 0
     users: int = 0  # open sessions that still point into this block
+    needed: np.ndarray | None = None  # per line: could the full analysis use it (None: every line)
 
     def key(self, group: int) -> bytes:
         start = int(self.sid_at[group])
@@ -83,6 +87,8 @@ class BlockIndex:
     def rows(self, group: int) -> list[str]:
         """The group's lines as text, decoded in one call."""
         lines = self.order[self.bounds[group]:self.bounds[group + 1]]
+        if self.needed is not None:
+            lines = lines[self.needed[lines]]
         chunks = map(self.data.__getitem__, map(slice, self.starts[lines].tolist(), self.stops[lines].tolist()))
         return b"\n".join(chunks).decode("utf-8", "replace").split("\n")
 
@@ -90,12 +96,13 @@ class BlockIndex:
         return self.data[self.starts[line]:self.stops[line]].decode("utf-8", "replace")
 
 
-def line_bounds(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and content end of each newline-terminated line (a CR before the LF is not content)."""
-    ends = np.flatnonzero(a == _NL)
+def line_bounds(a: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and content end of each newline-terminated line in ``a[lo:hi]`` (a CR before the LF is not
+    content); positions index the whole of ``a``."""
+    ends = np.flatnonzero(a[lo:hi] == _NL) + lo
     starts = np.empty_like(ends)
     if len(ends):
-        starts[0] = 0
+        starts[0] = lo
         starts[1:] = ends[:-1] + 1
     stops = ends - (a[np.maximum(ends - 1, 0)] == _CR) * (ends > starts)
     return starts, stops
@@ -113,8 +120,9 @@ def index_lines(data: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarra
     keep = stops > starts  # blank lines are not rows
     starts, stops = starts[keep], stops[keep]
     n = len(starts)
-    commas = np.flatnonzero(a == _COMMA)
-    quotes = np.flatnonzero(a == _QUOTE)
+    lo, hi = (int(starts[0]), int(stops[-1])) if n else (0, 0)
+    commas = np.flatnonzero(a[lo:hi] == _COMMA) + lo
+    quotes = np.flatnonzero(a[lo:hi] == _QUOTE) + lo
     first_comma = np.searchsorted(commas, starts)
     # Lines are contiguous (only CR LF between them), so a line's commas end where the next line's begin.
     n_commas = np.diff(first_comma, append=np.searchsorted(commas, stops[-1:])) if n else first_comma
@@ -124,11 +132,13 @@ def index_lines(data: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarra
     enough = n_commas >= max(last, fields.width - 1)  # every field the analysis reads is in the line
     padded = np.append(commas, len(a))
 
-    def field_start(f: int) -> np.ndarray:
-        return starts if f == 0 else padded[np.minimum(first_comma + f - 1, len(commas))] + 1
+    def field_start(f: int, lines: slice | np.ndarray = slice(None)) -> np.ndarray:
+        if f == 0:
+            return starts[lines]
+        return padded[np.minimum(first_comma[lines] + f - 1, len(commas))] + 1
 
-    def field_stop(f: int) -> np.ndarray:
-        return np.where(n_commas > f, padded[np.minimum(first_comma + f, len(commas))], stops)
+    def field_stop(f: int, lines: slice | np.ndarray = slice(None)) -> np.ndarray:
+        return np.where(n_commas[lines] > f, padded[np.minimum(first_comma[lines] + f, len(commas))], stops[lines])
 
     s_sid, e_sid = field_start(fields.sid), field_stop(fields.sid)
     s_event = field_start(fields.event)
@@ -156,6 +166,10 @@ def index_lines(data: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarra
         commands = np.flatnonzero(event == fields.command)
         head = a[np.minimum(s_data[commands][:, None] + np.arange(4), len(a) - 1)] | 0x20  # lower-cases letters
         quit_seen = _any(inverse, commands[(head == np.frombuffer(b"quit", np.uint8)).all(axis=1)], groups)
+        needed = np.zeros(len(rows), dtype=bool)
+        needed[(event == fields.reply) & ((lead == ord("4")) | (lead == ord("5")))] = True
+        verb = head[:, 0]
+        needed[commands[(verb == ord("m")) | (verb == ord("r")) | (verb == ord("q"))]] = True  # MAIL, RCPT, QUIT
         # An information row's text is its data and context, whichever comes first, to the end of the line.
         s_text = field_start(min(fields.data, fields.context) if fields.context >= 0 else fields.data)[rows]
         info = np.flatnonzero((event == ord("*")) | (event == ord("-")))
@@ -166,16 +180,66 @@ def index_lines(data: bytes, a: np.ndarray, starts: np.ndarray, stops: np.ndarra
         risky = info[np.fromiter(map(worrying.__contains__, texts), bool, len(texts))] if worrying else []
         if len(risky):
             flagged |= _any(inverse, risky, groups)
+        needed[risky] = True
+        # Sessions that begin ("+"), end and stay clean in this block are never parsed, so only the others
+        # need their ends found (all of them when a slow line may join a session the index cannot see).
+        whole = _any(inverse, event == ord("+"), groups) & ended & quit_seen & ~flagged
+        parsed = order[~whole[inverse[order]]] if not len(slow) else order
+        ends = (fields.seq, fields.local, fields.remote)
+        if max(ends) < last and min(ends) >= 0:
+            lines = rows[parsed]
+            needed[parsed[_ends(a, parsed, [field_start(f, lines) for f in ends], [field_stop(f, lines) for f in ends],
+                                inverse[parsed])]] = True
+        else:
+            needed[:] = True
+        needed_lines = np.zeros(n, dtype=bool)
+        needed_lines[rows[needed]] = True
     else:
         flagged[:] = True
+        needed_lines = None
     return BlockIndex(data, starts, stops, rows[order], bounds, s_sid[rows][first], sid_len[rows][first], digests,
                       ended, flagged, quit_seen, slow.tolist(), fields.width, lines=n, quoted=int(quoted.sum()),
-                      bad=int(bad.sum()))
+                      bad=int(bad.sum()), needed=needed_lines)
+
+
+def _ends(a: np.ndarray, rows: np.ndarray, begin: list[np.ndarray], end: list[np.ndarray],
+          group: np.ndarray) -> np.ndarray:
+    """Rows (positions in ``rows``, which come grouped) the full analysis reads besides problems and
+    envelope: per group, the first and last by sequence-number (start and end time) and the first with a
+    local and with a remote endpoint. A group whose sequence-numbers are not plain numbers keeps every row."""
+    (s_seq, s_local, s_remote), (e_seq, e_local, e_remote) = begin, end
+    count = len(rows)
+    if not count:
+        return rows
+    seq, numeric = _numbers(a, s_seq, e_seq)
+    key = seq * count + np.arange(count)  # ties go to file order; key % count gives the position back
+    never = np.iinfo(np.int64).max
+    starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+    picked = [np.maximum.reduceat(key, starts) % count]
+    for masked in (key, np.where(e_local > s_local, key, never), np.where(e_remote > s_remote, key, never)):
+        first = np.minimum.reduceat(masked, starts)
+        picked.append(first[first != never] % count)
+    odd = np.isin(group, group[~numeric])
+    return np.concatenate([*picked, np.flatnonzero(odd)])
 
 
 def _any(inverse: np.ndarray, lines: np.ndarray, groups: int) -> np.ndarray:
     """Per group: does any of the given lines (a mask or line numbers) belong to it."""
     return np.bincount(inverse[lines], minlength=groups) > 0
+
+
+_DIGIT_WEIGHTS = 10 ** np.arange(8, -1, -1, dtype=np.int64)
+
+
+def _numbers(a: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal fields of up to 9 digits as integers, and which fields were such numbers. The 9 bytes
+    before each field's end are read, so every digit lands on its fixed place value."""
+    places = np.arange(-9, 0)
+    raw = a[np.maximum(end[:, None] + places, 0)].astype(np.int64) - ord("0")
+    inside = places >= -(end - begin)[:, None]
+    raw[~inside] = 0
+    numeric = (end > begin) & (end - begin <= 9) & ((raw >= 0) & (raw <= 9)).all(axis=1)
+    return raw @ _DIGIT_WEIGHTS, numeric
 
 
 def _group(a: np.ndarray, start: np.ndarray,

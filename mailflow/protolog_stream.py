@@ -57,6 +57,7 @@ class RawSession:
     rows: list[Row]
     ended: bool  # a "-" row was seen
     note: str = ""
+    lines: int = 0  # lines the session had in the log; ``rows`` may leave out some the analysis never reads
 
 
 @dataclass
@@ -105,8 +106,9 @@ def _fields(header: Header) -> Fields | None:
         return None
     reply, command = DIRECTIONS.get(header.log_type or "", ("\0", "\0"))
     width = max(ix[f] for f in NEEDED if f in ix) + 1
+    seq, local, remote = (ix.get(f, -1) for f in ("sequence-number", "local-endpoint", "remote-endpoint"))
     return Fields(ix["session-id"], ix["event"], ix.get("data", -1), ix.get("context", -1), ord(reply),
-                  ord(command), width)
+                  ord(command), width, seq, local, remote)
 
 
 def _looks_binary(block: bytes) -> bool:
@@ -118,15 +120,17 @@ def _looks_binary(block: bytes) -> bool:
     return bool(sample) and printable < 0.9 * len(sample)
 
 
-def _blocks(stream: ByteSource, stats: StreamStats) -> Iterator[bytes]:
-    """Blocks of whole lines; a truncated last line gets its newline, an endless "line" is dropped."""
+def _blocks(stream: ByteSource, stats: StreamStats) -> Iterator[tuple[bytes, int, int]]:
+    """``(data, start, end)`` where ``data[start:end]`` holds whole lines. The line cut by a block boundary
+    comes on its own first, so a block is never copied to glue it on. A truncated last line gets its
+    newline; an endless "line" is dropped."""
     pending = b""
     first = True
     while True:
         block = stream.read(BLOCK)
         if not block:
             if pending.strip():
-                yield pending + b"\n"
+                yield pending + b"\n", 0, len(pending) + 1
             return
         stats.bytes_read += len(block)
         if first:
@@ -134,14 +138,22 @@ def _blocks(stream: ByteSource, stats: StreamStats) -> Iterator[bytes]:
             if _looks_binary(block):
                 stats.not_a_log = "binary content"
                 return
-        data = pending + block if pending else block
-        cut = data.rfind(b"\n")
+        cut = block.find(b"\n")
         if cut < 0:
-            pending = data if len(data) <= MAX_LINE else b""
-            stats.bad_lines += len(data) > MAX_LINE
+            pending += block
+            if len(pending) > MAX_LINE:
+                pending = b""
+                stats.bad_lines += 1
             continue
-        pending = data[cut + 1:]
-        yield data[:cut + 1]
+        start = 0
+        if pending:
+            head = pending + block[:cut + 1]
+            yield head, 0, len(head)
+            start = cut + 1
+        end = block.rfind(b"\n") + 1
+        if end > start:
+            yield block, start, end
+        pending = block[end:]
 
 
 class _Open:
@@ -166,6 +178,7 @@ class _Grouper:
         self.open: dict[bytes, _Open] = {}
         self.digests: Counter[int] = Counter()  # digest_of the open session-ids, for the bulk test below
         self.pinned: deque[tuple[BlockIndex, list[_Open]]] = deque()
+        self.pinned_bytes = 0
 
     def _new(self, sid: bytes, digest: int, row: Callable[[], Row] | None) -> _Open:
         """Opens a session, asking ``keep`` about its first row."""
@@ -190,7 +203,7 @@ class _Grouper:
             self.stats.flushed += 1
             if old is not None and old.kept:
                 note = f"flushed unfinished: more than {self.max_open} open sessions"
-                yield RawSession(old_id.decode("utf-8", "replace"), self._rows(old), False, note)
+                yield RawSession(old_id.decode("utf-8", "replace"), self._rows(old), False, note, old.lines)
 
     def _bulk(self, index: BlockIndex) -> np.ndarray:
         """Groups that are whole sessions the screen cleared: they began and ended in this block (no open
@@ -251,15 +264,17 @@ class _Grouper:
                 self._release(session)
                 self.stats.cleared += 1
             else:
-                yield RawSession(sid.decode("utf-8", "replace"), self._rows(session), True)
+                yield RawSession(sid.decode("utf-8", "replace"), self._rows(session), True, lines=session.lines)
         if users:
             self.pinned.append((index, users))
+            self.pinned_bytes += len(index.data)
         self._unpin()
 
     def _unpin(self) -> None:
-        """Drops blocks no open session points into; beyond MAX_PINNED the oldest is copied out as rows."""
-        while self.pinned and (self.pinned[0][0].users <= 0 or len(self.pinned) > MAX_PINNED):
+        """Drops blocks no open session points into; beyond MAX_PINNED blocks' worth the oldest is copied out."""
+        while self.pinned and (self.pinned[0][0].users <= 0 or self.pinned_bytes > MAX_PINNED * BLOCK):
             old, sessions = self.pinned.popleft()
+            self.pinned_bytes -= len(old.data)
             if old.users > 0:
                 for session in sessions:
                     if any(chunk is old for chunk, _ in session.chunks):
@@ -289,7 +304,7 @@ class _Grouper:
         for sid, session in self.open.items():
             if session.kept:
                 yield RawSession(sid.decode("utf-8", "replace"), self._rows(session), False,
-                                 "unfinished at end of file")
+                                 "unfinished at end of file", session.lines)
 
 
 def stream_sessions(stream: ByteSource, header: Header, stats: StreamStats, *,
@@ -306,9 +321,9 @@ def stream_sessions(stream: ByteSource, header: Header, stats: StreamStats, *,
     """
     grouper = _Grouper(header, stats, max_open, keep)
     fields: Fields | None = None
-    for data in _blocks(stream, stats):
+    for data, start, end in _blocks(stream, stats):
         a = np.frombuffer(data, np.uint8)
-        starts, stops = line_bounds(a)
+        starts, stops = line_bounds(a, start, end)
         position = 0
         for head in [*header_lines(a, starts, stops).tolist(), len(starts)]:
             if head > position and (stops[position:head] > starts[position:head]).any():
@@ -324,7 +339,7 @@ def stream_sessions(stream: ByteSource, header: Header, stats: StreamStats, *,
                 _header_line(data[starts[head]:stops[head]].decode("utf-8", "replace"), header, stats)
                 fields = _fields(header)
             position = head + 1
-        if progress is not None:
+        if progress is not None and end == len(data):
             progress(stats.bytes_read)
     if stats.bytes_read and fields is None and not stats.not_a_log:
         stats.not_a_log = "no #Fields header with session-id and event"

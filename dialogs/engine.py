@@ -264,14 +264,17 @@ class Engine:
         "back" returns to where the person was and drops the facts the evidence brought.
         """
         target = self._evidence_target(conv, found)
+        facts = found.facts
+        if target is None and found.fits and conv.flow in evidence.HOP_FLOWS.values() and conv.flow not in found.fits:
+            facts = {}  # evidence about mail going the other way says nothing about this case's addresses
         state = self.flows[conv.flow].state(conv.state)
         fact = state.get("fact")
-        if target is None and fact in found.facts:
-            replies = self._fire(conv, "answered", found.label, {fact: found.facts[fact]})
+        if target is None and fact in facts:
+            replies = self._fire(conv, "answered", found.label, facts)  # the other facts skip their questions
             if replies is not None:
                 return [found.reply, *replies]
         was = (self.flows[conv.flow], conv.state)
-        changes: dict[str, str | None] = {k: v for k, v in found.facts.items() if conv.facts.get(k) != v}
+        changes: dict[str, str | None] = {k: v for k, v in facts.items() if conv.facts.get(k) != v}
         dropped = self._flipped_roles(conv, found, target)
         changes.update(dict.fromkeys(dropped))
         conv.history.append({"flow": conv.flow, "state": conv.state, "answer": found.label,

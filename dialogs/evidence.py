@@ -33,9 +33,14 @@ class Evidence:
     fits: frozenset[str] = frozenset()
 
 
+_ATTENTION = {"error": 0, "warning": 1}  # findings that need action come first in the few lines a chat shows
+
+
 def _lines(report: Mapping[str, Any]) -> list[str]:
     lines = [report["verdict"]] if isinstance(report.get("verdict"), str) else []
-    for finding in report.get("findings", [])[:8]:
+    findings = list(report.get("findings", []))
+    findings.sort(key=lambda f: _ATTENTION.get(f.get("severity"), 2) if isinstance(f, dict) else 2)
+    for finding in findings[:8]:
         lines.append(f"- {finding.get('text', finding) if isinstance(finding, dict) else finding}")
     return lines
 
@@ -66,6 +71,15 @@ def read(raw: str) -> Evidence | None:
         flow = HOP_FLOWS.get(report.get("hop") or "")
         if report.get("hop_basis") == "direction":
             fits = frozenset(HOP_FLOWS[h] for h in report.get("direction") or () if h in HOP_FLOWS)
+    if kind == "headers" and _inbound(report):
+        # Headers of mail Microsoft 365 received: its sender, our recipient and the connecting IP are the
+        # facts of an inbound case (A/B); for a case going the other way they would mean the opposite.
+        fits = INBOUND_FLOWS
+        message = report.get("message") or {}
+        _keep(facts, "sender", [message.get("from")], normalize_email)
+        _keep(facts, "recipient", message.get("to") or [], normalize_email)
+        _keep(facts, "sending_ip", [message.get("client_ip")], normalize_ip)
+        _keep(facts, "date", [message.get("date")], _day)
     if kind == "trace":
         messages = report.get("messages") or []
         scenarios = {m.get("scenario") for m in messages}
@@ -79,6 +93,14 @@ def read(raw: str) -> Evidence | None:
                     continue
     reply = Reply("\n".join(_lines(report)), kind="evidence", title=TITLES[kind])
     return Evidence(reply, facts, flow, label, fits)
+
+
+def _inbound(report: Mapping[str, Any]) -> bool:
+    """Stamped by Microsoft 365 as mail coming in from outside the organisation."""
+    direction = [a.get("value", "").upper() for a in report.get("antispam") or [] if a.get("field") == "DIR"]
+    if report.get("directionality"):
+        return report["directionality"] == "Incoming"
+    return direction == ["INB"]
 
 
 def _bounce_facts(report: Mapping[str, Any]) -> dict[str, str]:

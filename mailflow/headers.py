@@ -11,6 +11,8 @@ nothing was recognised.
 from __future__ import annotations
 
 from email.message import Message
+from email.utils import getaddresses
+from typing import Any
 
 from mailflow.headers_antispam import decode_antispam
 from mailflow.headers_arc import decode_arc
@@ -34,6 +36,18 @@ def _recognised(msg: Message) -> bool:
     """Only call it headers when a real mail header is there, so "Error: blah" pasted alone is not a message."""
     return any(k.lower() in _KNOWN or k.lower().startswith(("x-ms-", "x-microsoft-", "x-forefront-", "arc-"))
                for k, v in msg.items() if unfold(v))
+
+
+def _message(msg: Message, report: HeaderReport) -> None:
+    """Who sent it to whom and when, and the IP that connected to Microsoft 365 (CIP): the facts a case asks for."""
+    found: dict[str, Any] = {}
+    if sender := getaddresses([unfold(msg.get("From") or "")]):
+        found["from"] = sender[0][1] or None
+    found["to"] = [address for _, address in getaddresses([unfold(v) for v in msg.get_all("To") or []]) if address]
+    found["date"] = unfold(msg.get("Date") or "") or None
+    found["message_id"] = unfold(msg.get("Message-ID") or "").strip("<>") or None
+    found["client_ip"] = report.field_value("CIP")
+    report.message = found
 
 
 def _hops(msg: Message, report: HeaderReport) -> None:
@@ -83,6 +97,7 @@ def analyze_headers(text: str) -> HeaderReport:
     _hops(msg, report)
     for decode in (decode_auth, decode_arc, decode_antispam, decode_exchange):
         decode(msg, report)
+    _message(msg, report)
     report.verdict = verdict(report)
     slow = next((h for h in report.hops if h.slowest and (h.delay_s or 0) >= SLOW_HOP_S), None)
     if slow and "slowest hop" not in report.verdict:

@@ -40,6 +40,7 @@ class HeaderReport:
     cross_tenant: dict[str, Any] | None = None
     mailbox_delivery: dict[str, Any] | None = None
     destination: str | None = None  # "junk" / "inbox" / "folder" from X-Microsoft-Antispam-Mailbox-Delivery dest:
+    message: dict[str, Any] = field(default_factory=dict)  # from, to, date, message_id, client_ip (CIP)
     verdict: str = "No message headers were recognised."
 
     def field_value(self, name: str) -> str | None:
@@ -55,7 +56,7 @@ class HeaderReport:
                 "spf_source": self.spf_source, "received_spf": self.received_spf,
                 "auth_original": self.auth_original, "arc": self.arc, "custom_spam": self.custom_spam,
                 "auth_source": self.auth_source, "network_message_id": self.network_message_id,
-                "cross_tenant": self.cross_tenant, "mailbox_delivery": self.mailbox_delivery}
+                "cross_tenant": self.cross_tenant, "mailbox_delivery": self.mailbox_delivery, "message": self.message}
 
 
 def duration(seconds: float) -> str:

@@ -32,6 +32,7 @@ from mailflow.protolog_stream import (
 from mailflow.verdict import Verdict
 
 NOT_A_LOG = "not an Exchange protocol log"
+MAX_FINDINGS = 50  # remote/problem pairs listed; the rest are summed up in one line
 # Most serious first: a session's verdict is its most serious problem.
 _ORDER = ("rejected", "tls-failed", "certificate", "auth-failed", "connection-error", "deferred", "no-quit")
 _SEVERITY = {"rejected": Verdict.ERROR, "tls-failed": Verdict.ERROR, "certificate": Verdict.ERROR,
@@ -308,10 +309,15 @@ def _findings(per_remote: dict[tuple[str, str], list[Any]], stats: StreamStats) 
         return [{"kind": "empty", "severity": Verdict.UNCHECKED.value,
                  "text": "the log has its # header lines but no rows (an empty or freshly rotated file)"}]
     findings = []
-    for (host, kind), (count, example) in sorted(per_remote.items(),
-                                                 key=lambda kv: (_ORDER.index(kv[0][1]), -kv[1][0], kv[0][0])):
+    ranked = sorted(per_remote.items(), key=lambda kv: (_ORDER.index(kv[0][1]), -kv[1][0], kv[0][0]))
+    for (host, kind), (count, example) in ranked[:MAX_FINDINGS]:
         findings.append({"kind": kind, "severity": _SEVERITY[kind].value, "remote": host, "count": count,
                          "text": f"{host}: {count} session(s) with {_TEXT[kind]}", "example": example})
+    if len(ranked) > MAX_FINDINGS:  # an internet-facing log can name tens of thousands of remotes
+        rest = ranked[MAX_FINDINGS:]
+        findings.append({"kind": "more", "severity": Verdict.WARNING.value, "count": len(rest),
+                         "text": f"{len(rest)} more remote/problem pair(s) with {sum(v[0] for _, v in rest)} "
+                                 "session(s) not listed; narrow with --remote, --address or --since"})
     if stats.flushed:
         findings.append({"kind": "flushed", "severity": Verdict.WARNING.value, "count": stats.flushed,
                          "text": f"{stats.flushed} session(s) handed on unfinished: too many open at once"})

@@ -20,7 +20,7 @@ import numpy as np
 
 from mailflow.protolog_index import BlockIndex, Fields, digest_of, header_lines, index_lines, line_bounds
 
-BLOCK = 4 << 20
+BLOCK = 2 << 20
 MAX_PINNED = 4  # blocks kept for sessions still open; older ones are copied out as parsed rows
 MAX_LINE = 1 << 20  # a "line" this long without a newline is not a log line: drop it rather than grow
 MAX_OPEN = 10_000

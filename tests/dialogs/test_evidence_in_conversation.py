@@ -8,7 +8,7 @@ import pytest
 
 from dialogs.engine import Engine, TurnResult
 from dialogs.flows import load_flows
-from mailflow.evidence import detect
+from mailflow.evidence import detect, explain
 
 HERE = Path(__file__).resolve().parents[1] / "mailflow"
 
@@ -214,4 +214,41 @@ def test_a_protocol_log_pasted_mid_case_is_read(engine):
     shown = engine.handle(result.state, read("protocol_logs/SEND20230111-1.LOG"))
     assert shown.replies[0].title == "SMTP protocol log read"
     assert "5xx rejection" in shown.replies[0].text
+    assert shown.state["state"] == result.state["state"]
+
+
+def test_headers_give_the_case_its_sender_recipient_ip_and_day(engine):
+    shown = engine.handle(engine.start().state, read("headers/junked_spam.txt"))
+    facts = shown.state["facts"]
+    assert facts["sender"] == "winner@promo-deals.example"
+    assert facts["recipient"] == "adele.vance@contoso.com"
+    assert facts["sending_ip"] == "198.51.100.77"  # the CIP field: the IP that connected to Microsoft 365
+    assert facts["date"] == "2024-03-06"
+    # what needs attention comes first in the few lines the chat shows
+    report = explain(read("headers/junked_spam.txt"), "headers")
+    shown_lines = shown.replies[0].text.splitlines()[1:]
+    severities = [next(f["severity"] for f in report["findings"] if line == f"- {f['text']}") for line in shown_lines]
+    assert severities[0] in ("warning", "error")
+    assert severities == sorted(severities, key=lambda s: {"error": 0, "warning": 1}.get(s, 2))
+    assert [f["severity"] for f in report["findings"]] != severities  # the decoder's own order differs
+
+
+def test_inbound_headers_answer_an_inbound_case_and_back_undoes_it(engine):
+    result = engine.handle(engine.start().state, "2")  # case A: outside senders -> Office 365
+    assert result.state["state"] == "ask_sender"
+    shown = engine.handle(result.state, read("headers/junked_spam.txt"))
+    facts = shown.state["facts"]
+    assert (facts["sender"], facts["recipient"]) == ("winner@promo-deals.example", "adele.vance@contoso.com")
+    assert shown.state["state"] not in ("ask_sender", "ask_recipient")  # both questions answered by the headers
+    back = engine.handle(shown.state, "back")
+    assert back.state["state"] == "ask_sender"
+    assert "sender" not in back.state["facts"] and "recipient" not in back.state["facts"]
+
+
+def test_inbound_headers_leave_an_outbound_case_alone(engine):
+    result = engine.start()
+    for text in ("4", "user@contoso.com"):  # case C: our user -> outside
+        result = engine.handle(result.state, text)
+    shown = engine.handle(result.state, read("headers/junked_spam.txt"))
+    assert shown.state["facts"] == result.state["facts"]
     assert shown.state["state"] == result.state["state"]

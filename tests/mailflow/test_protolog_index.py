@@ -111,3 +111,19 @@ def test_concatenated_logs_with_a_new_fields_line_mid_block():
     second = make_log(2, 40, fields=order).replace(b"0000000", b"F000000")  # different session-ids
     result = assert_same_as_reference(first + second)
     assert result["totals"]["sessions"] == 80
+
+
+def test_findings_list_the_worst_remotes_and_sum_up_the_rest():
+    result = analyze_log(io.BytesIO(make_log(9, 900))).to_json()
+    findings = result["findings"]
+    listed = [f for f in findings if "remote" in f]
+    assert len(listed) == 50
+    [more] = [f for f in findings if f["kind"] == "more"]
+    failed_sessions_per_pair = sum(f["count"] for f in listed)
+    assert more["count"] > 0
+    assert f"{more['count']} more remote/problem pair(s)" in more["text"]
+    # the listed pairs are the most serious kinds first, and within a kind the most frequent first
+    order = ["rejected", "tls-failed", "certificate", "auth-failed", "connection-error", "deferred", "no-quit"]
+    keys = [(order.index(f["kind"]), -f["count"]) for f in listed]
+    assert keys == sorted(keys)
+    assert failed_sessions_per_pair >= 50

@@ -81,7 +81,7 @@ class Bounce:
                 "recipients": list(self.recipients), "sender": self.sender, "sending_ip": self.sending_ip,
                 "hop": self.route.hop, "hop_reason": self.route.reason, "hop_basis": self.route.basis,
                 "direction": list(self.route.direction), "onprem_server": self.route.onprem,
-                "who": info.who if info else None,
+                "who": info.who if info else None, "who_side": whose(info.who, self.route.hop) if info else None,
                 "title": info.title if info else None,
                 "cause": info.cause if info else None, "fix": info.fix if info else None,
                 "source": info.source if info else None, "known": bool(info and info.known),
@@ -265,6 +265,25 @@ def _route(bounce: Bounce, status: str) -> HopChoice:
     return choose_hop(status, entry.hop, entry.other_hops, found)
 
 
+def whose(who: str | None, hop: str | None) -> str | None:
+    """Whether "the sender's admin" and the like is the reader's own organisation ("yours") or the other one.
+
+    The reader is on the Microsoft 365 side: in hops A and B their organisation receives, in C it sends,
+    and D (Exchange Online -> our smart host) and X (inside the tenant) have us at both ends.
+    """
+    if not who or not hop:
+        return None
+    if who.startswith("our") or hop in ("D", "X"):
+        return "yours"
+    sending = who.startswith(("sender", "the sender"))
+    receiving = who.startswith("recipient")
+    if hop in ("A", "B"):
+        return "theirs" if sending else "yours" if receiving else None
+    if hop == "C":
+        return "yours" if sending else "theirs" if receiving else None
+    return None
+
+
 def _decide(bounce: Bounce, structured: list[str], smtp: dict[str, int], texts: list[str]) -> None:
     """Several codes: the most specific known one wins (catalog beats RFC fallback, x.0.0 loses)."""
     if not bounce.codes:
@@ -278,7 +297,9 @@ def _decide(bounce: Bounce, structured: list[str], smtp: dict[str, int], texts: 
                                   if bounce.status in line), None)
     info = explain(bounce.status)
     bounce.route = _route(bounce, bounce.status)
-    who = f" Who must act: {info.who}." if info.who else ""
+    side = {"yours": " (your organisation)", "theirs": " (the other organisation)"}.get(
+        whose(info.who, bounce.route.hop) or "", "")
+    who = f" Who must act: {info.who}{side}." if info.who else ""
     hop = f" Hop {bounce.route.hop}." if bounce.route.hop else ""
     bounce.findings.append(f"{bounce.status} — {info.title}. {info.cause} Fix: {info.fix}{who}{hop}")
     if bounce.route.hop and bounce.route.reason:

@@ -108,9 +108,11 @@ CATALOG: tuple[NdrCode, ...] = (
        "Check the sender address and that the SPF record lists every server sending for the domain.",
        "X", "the sender", _MAIN, "C"),
     _r("5.1.1", "Recipient address not found",
-       "The address does not exist at the destination, or on-premises cannot route to a migrated mailbox.",
-       "Check the spelling; in hybrid, make sure the mail user / remote mailbox and its "
-       "targetAddress exist on-premises.", "B", "recipient's admin", _MAIN, "A", "C", "D"),
+       "The destination has no mailbox with this address (a typo, a deleted or renamed account), or in a "
+       "hybrid organisation the on-premises side cannot route to a mailbox moved to the cloud.",
+       "Check the address with the person who gave it; if the recipient is in your hybrid organisation, "
+       "make sure the mail user / remote mailbox and its targetAddress exist on-premises.", "B",
+       "recipient's admin", _MAIN, "A", "C", "D"),
     _r("5.1.8", "Bad outbound sender",
        "Exchange Online blocked the sending account from mailing outside, usually after it sent spam "
        "(compromised account).",

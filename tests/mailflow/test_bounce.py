@@ -230,3 +230,13 @@ def test_direction_rules(kwargs: dict, hops: tuple[str, ...] | None) -> None:
             "sender": "someone@fabrikam.example", "recipient": "b@contoso.example", **kwargs}
     found = direction(**args)
     assert (found.hops if found else None) == hops
+
+
+@pytest.mark.parametrize(("name", "side"), [("postfix_unknown_user.eml", "theirs"),
+                                            ("exo_unknown_in_own_tenant.eml", "yours"),
+                                            ("exo_smarthost_refused.txt", "yours")])
+def test_who_must_act_says_whose_side_it_is(name, side):
+    report = parse_bounce((BOUNCES / name).read_bytes()).to_json()
+    assert report["who_side"] == side
+    wording = {"yours": "(your organisation)", "theirs": "(the other organisation)"}[side]
+    assert f"Who must act: {report['who']} {wording}." in report["findings"][0]

@@ -293,7 +293,7 @@ class _Grouper:
                 kept.append((index, group))
                 continue
             index.users -= 1
-            rows = [line.split(",") if '"' not in line else parse_line(line) for line in index.rows(group)]
+            rows = list(map(parse_line, index.rows(group)))
             good = [row for row in rows if len(row) >= index.width]
             self.stats.bad_lines += len(rows) - len(good)
             session.rows.extend(good)

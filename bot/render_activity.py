@@ -1,4 +1,4 @@
-"""Rendering the engine's replies as Bot Framework activities (markdown text plus buttons).
+"""Rendering the engine's replies as Bot Framework activities: Adaptive Cards on Teams, markdown text elsewhere.
 
 Pure: no I/O, so the HTTP channel and the console's transcript writer render identically.
 """
@@ -6,6 +6,7 @@ Pure: no I/O, so the HTTP channel and the console's transcript writer render ide
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from botbuilder.schema import (
     ActionTypes,
@@ -18,6 +19,8 @@ from botbuilder.schema import (
     TextFormatTypes,
 )
 
+from bot.cards import CONTENT_TYPE, card_for
+from bot.cards_question import question_card
 from dialogs.replies import Choice, Reply
 from mailflow.verdict import Verdict
 
@@ -30,7 +33,10 @@ VERDICT_MARKS = {Verdict.OK: "✅", Verdict.WARNING: "⚠️", Verdict.ERROR: "�
 
 
 def reply_to_activity(reply: Reply, channel_id: str) -> Activity:
-    """One reply as one message activity; choices become a hero card on Teams, suggested actions elsewhere."""
+    """One reply as one message activity: on Teams an Adaptive Card where one fits; elsewhere markdown with
+    suggested actions. Replies that stay text on Teams (notices, help) get a hero card for any choices."""
+    if channel_id == TEAMS and (content := card_for(reply)) is not None:
+        return card_activity(content)
     activity = Activity(type=ActivityTypes.message, text=reply_markdown(reply), text_format=TextFormatTypes.markdown)
     if reply.choices:
         if channel_id == TEAMS:
@@ -38,6 +44,17 @@ def reply_to_activity(reply: Reply, channel_id: str) -> Activity:
         else:
             activity.suggested_actions = SuggestedActions(actions=_buttons(reply.choices))
     return activity
+
+
+def welcome_activity(reply: Reply, channel_id: str) -> Activity:
+    """The welcome on install: on Teams the start menu's question card under a greeting."""
+    if channel_id == TEAMS and reply.kind == "question":
+        return card_activity(question_card(reply, welcome=True))
+    return reply_to_activity(reply, channel_id)
+
+
+def card_activity(content: dict[str, Any]) -> Activity:
+    return Activity(type=ActivityTypes.message, attachments=[Attachment(content_type=CONTENT_TYPE, content=content)])
 
 
 def reply_markdown(reply: Reply) -> str:

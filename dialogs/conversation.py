@@ -19,6 +19,14 @@ class Conversation:
         return {"flow": self.flow, "version": self.version, "state": self.state,
                 "facts": dict(self.facts), "history": [dict(h) for h in self.history]}
 
+    def token(self) -> str:
+        """Names this point of the case: the step and how many answers led to it.
+
+        An answer, "back" or pasted evidence changes it, so buttons stamped with an older one go stale; two
+        points with the same name ask the same question, so a button for either answers it correctly. Cheap
+        on purpose: it is built on every prompt (a digest of the whole history cost a third of a turn)."""
+        return f"{self.flow}:{self.state}:{len(self.history)}"
+
     @classmethod
     def from_dict(cls, data: Any) -> Conversation | None:
         """Rebuild from stored data; None when the data is not a conversation we can read."""

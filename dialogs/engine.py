@@ -19,6 +19,7 @@ from dialogs.conversation import Conversation
 from dialogs.facts import FACT_TYPES, fill, template_values
 from dialogs.flow import OUTCOMES, Flow
 from dialogs.interpreters import INTERPRETERS
+from dialogs.path import MailPath
 from dialogs.replies import CaseSummary, Choice, Reply, Step
 from mailflow.addresses import InvalidName
 from mailflow.glossary import GLOSSARY, lookup
@@ -105,6 +106,16 @@ class Engine:
     def start(self) -> TurnResult:
         conv = self._new()
         return TurnResult(conv.to_dict(), self._prompt(conv))
+
+    def step_token(self, data: Mapping[str, Any] | None) -> str:
+        """The token of the step a stored case is at (see Reply.step); a new case's when there is none."""
+        conv = Conversation.from_dict(data) if data is not None else None
+        return (conv if conv is not None and self._valid(conv) else self._new()).token()
+
+    def current(self, data: Mapping[str, Any] | None) -> list[Reply]:
+        """The current question again, briefly, without changing anything (e.g. after a click on an old card)."""
+        conv = Conversation.from_dict(data) if data is not None else None
+        return self._prompt(conv if conv is not None and self._valid(conv) else self._new(), short=True)
 
     def handle(self, data: Mapping[str, Any] | None, text: str | None) -> TurnResult:
         """One turn: the stored state (None for a new conversation) and what the person said."""
@@ -337,7 +348,8 @@ class Engine:
         conv.flow, conv.version, conv.state = flow.name, flow.version, flow.initial
         if not flow.intro:
             return []
-        return [Reply(fill(flow.intro, template_values(conv.facts)), kind="notice", title=flow.title)]
+        return [Reply(fill(flow.intro, template_values(conv.facts)), kind="notice", title=flow.title,
+                      path=MailPath(flow.path) if flow.path else None)]
 
     def _back(self, conv: Conversation) -> list[Reply]:
         while conv.history:
@@ -366,14 +378,16 @@ class Engine:
         used = tuple((FACT_TYPES[k].label, values[k]) for k in flow.uses[conv.state] if k in values)
         say = fill(state.get("say", ""), values)
         commands = tuple(fill(c, values) for c in state.get("run", ()))
+        step = conv.token()
         if "outcome" in state and short:
-            return [Reply("What would you like to do next?", kind="question", choices=AFTER_OUTCOME)]
+            return [Reply("What would you like to do next?", kind="question", choices=AFTER_OUTCOME, step=step)]
         if "outcome" in state:
             kind = state["outcome"]
             summary = self._summary(conv)
+            path = MailPath(flow.path, state.get("hop"), reached=kind == "solved") if flow.path else None
             outcome = Reply(say, kind="outcome", title=f"{OUTCOMES[kind][0]}: {self._title(flow, conv.state)}",
-                            commands=() if short else commands, evidence=summary.evidence, facts=used)
-            return [outcome, Reply("Case summary", kind="summary", summary=summary, choices=AFTER_OUTCOME)]
+                            commands=() if short else commands, evidence=summary.evidence, facts=used, path=path)
+            return [outcome, Reply("Case summary", kind="summary", summary=summary, choices=AFTER_OUTCOME, step=step)]
         if "fact" in state:
             fact = FACT_TYPES[state["fact"]]
             example = state.get("example", fact.example)
@@ -384,7 +398,7 @@ class Engine:
             choices = tuple(Choice(k, v) for k, v in self._labels(conv, state).items())
         title = "" if short else self._title(flow, conv.state) if "title" in state else ""
         return [Reply("" if short else say, kind="question", title=title, commands=() if short else commands,
-                      ask=ask, choices=choices, facts=used)]
+                      ask=ask, choices=choices, facts=used, step=step)]
 
     def _labels(self, conv: Conversation, state: Mapping[str, Any]) -> dict[str, str]:
         """The answers of a step, with any facts they mention filled in, and "Check it now" where it can run."""

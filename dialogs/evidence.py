@@ -33,6 +33,7 @@ class Evidence:
     fits: frozenset[str] = frozenset()
 
 
+SHOWN_FINDINGS = 8  # a chat shows the first few; the command line shows them all
 _ATTENTION = {"error": 0, "warning": 1}  # findings that need action come first in the few lines a chat shows
 
 
@@ -40,8 +41,11 @@ def _lines(report: Mapping[str, Any]) -> list[str]:
     lines = [report["verdict"]] if isinstance(report.get("verdict"), str) else []
     findings = list(report.get("findings", []))
     findings.sort(key=lambda f: _ATTENTION.get(f.get("severity"), 2) if isinstance(f, dict) else 2)
-    for finding in findings[:8]:
+    for finding in findings[:SHOWN_FINDINGS]:
         lines.append(f"- {finding.get('text', finding) if isinstance(finding, dict) else finding}")
+    if len(findings) > SHOWN_FINDINGS:
+        lines.append(f"{len(findings) - SHOWN_FINDINGS} more findings are not shown here; `mailflow explain` on "
+                     "the same text lists them all.")
     return lines
 
 

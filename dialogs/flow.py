@@ -11,6 +11,9 @@ transitions) whose states also carry what the bot says. Keys a state may have:
   replaces the fact's usual example where it would read wrong.
 - ``interpret``: read free text with a named interpreter (dialogs.interpreters).
 - ``outcome`` (+ ``evidence``, optional ``who``): an end of the flow.
+- ``hop``: the hop of the flow's ``path`` (see dialogs.path) the step is about; on an outcome, where delivery
+  stops (or, when solved, how far the message got). Outcomes that are not "solved" need one when the flow
+  declares a path.
 - ``handoff``: continue in another flow (``{scenario}`` means the flow a fact names).
 - ``codes``: the NDR status codes (RFC 3463 enhanced codes, exact like ``"5.7.1"`` or inclusive ranges like
   ``"5.7.606-5.7.649"``, written as in mailflow.ndr_catalog) that lead straight to this step when a bounce
@@ -56,6 +59,7 @@ class Flow:
     uses: Mapping[str, tuple[str, ...]]
     intro: str = ""
     codes: tuple[tuple[str, str], ...] = ()  # (code pattern, state) from the states' ``codes``, in state order
+    path: tuple[str, ...] = ()  # the hops the flow's mail crosses, in order (dialogs.path.HOPS ids)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Flow:
@@ -74,6 +78,7 @@ class Flow:
             triggers={k: frozenset(v) for k, v in triggers.items()},
             uses={name: _facts_used(s) for name, s in states.items()}, intro=data.get("intro", ""),
             codes=tuple((pattern, name) for name, s in states.items() for pattern in s.get("codes", ())),
+            path=tuple(data.get("path", ())),
         )
 
     def state(self, name: str) -> Mapping[str, Any]:

@@ -9,11 +9,12 @@ from dialogs.engine import CONDITIONS
 from dialogs.facts import DERIVED_FIELDS, FACT_TYPES, template_fields
 from dialogs.flow import FACT_TRIGGERS, OUTCOMES, Flow, state_texts
 from dialogs.interpreters import INTERPRETERS, TRIGGERS
+from dialogs.path import HOPS
 from mailflow.ndr_catalog import pattern_bounds, valid_pattern
 
 INTERPRETER_FACTS = frozenset({"scenario", "scenario_title", "scenario_reasons"})
 KNOWN_KEYS = frozenset({"name", "title", "say", "ask", "run", "choices", "fact", "required", "interpret",
-                        "outcome", "evidence", "who", "handoff", "example", "check", "codes"})
+                        "outcome", "evidence", "who", "handoff", "example", "check", "codes", "hop"})
 
 
 def _edges(flow: Flow) -> dict[str, set[str]]:
@@ -64,6 +65,19 @@ def _lint_codes(flow: Flow) -> list[str]:
     return problems
 
 
+def _lint_path(flow: Flow) -> list[str]:
+    """``path`` holds known hops; a step's ``hop`` is on it; every unsolved outcome says where mail stops."""
+    where = f"flow {flow.name}"
+    problems = [f"{where}: path hop {hop!r} is not one of {sorted(HOPS)}" for hop in flow.path if hop not in HOPS]
+    for name, state in flow.states.items():
+        hop = state.get("hop")
+        if hop is not None and hop not in flow.path:
+            problems.append(f"{where}, state {name}: hop {hop!r} is not on the flow's path {list(flow.path)}")
+        if flow.path and hop is None and state.get("outcome") not in (None, "solved"):
+            problems.append(f"{where}, state {name}: an outcome must name the hop where delivery stops")
+    return problems
+
+
 def lint_flow(flow: Flow, flow_names: set[str]) -> list[str]:
     """Every problem found, as sentences naming the flow and state; empty when the flow is sound."""
     where = f"flow {flow.name}"
@@ -82,6 +96,7 @@ def lint_flow(flow: Flow, flow_names: set[str]) -> list[str]:
                 if name not in CONDITIONS:
                     problems.append(f"{where}: condition {name!r} is not defined on dialogs.engine.Position")
     problems += _lint_codes(flow)
+    problems += _lint_path(flow)
     edges = _edges(flow)
     reachable = _reach(edges, flow.initial)
     ends = {n for n, s in flow.states.items() if "outcome" in s or "handoff" in s}

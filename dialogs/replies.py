@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dialogs.checks import CheckRequest, CheckRow
+from dialogs.path import MailPath
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,7 @@ class Reply:
     evidence: tuple[str, ...] = ()
     check: CheckRequest | None = None  # kind "check": a live check the channel should run now
     rows: tuple[CheckRow, ...] = ()  # kind "checks": one line per check with its verdict
+    path: MailPath | None = None  # the case's mail path: on a case's introduction and on its outcome
+    # The step this reply's choices answer (Conversation.token): a channel puts it on its buttons so that a click
+    # on an older message can be told apart from an answer to the current question.
+    step: str = ""

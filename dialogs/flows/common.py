@@ -143,6 +143,7 @@ def not_in_trace() -> State:
 def never_sent() -> State:
     """Outcome "never_sent": the message is still in Outlook's Outbox or Drafts."""
     return {"name": "never_sent", "title": "The message never left the sender's mail app", "outcome": "our_admin",
+            "hop": "client",
             "who": "Your helpdesk, together with {sender} at their PC",
             "say": "Exchange Online never got the message, so nobody refused it. Check that Outlook is online "
                    "(not 'Working Offline' or 'Disconnected'), take out very large attachments and press Send "
@@ -156,6 +157,7 @@ def never_sent() -> State:
 def trace_gap() -> State:
     """Outcome "trace_gap": in Sent Items, but not in Exchange Online's trace."""
     return {"name": "trace_gap", "title": "In Sent Items, but Exchange Online has no record", "outcome": "escalate",
+            "hop": "exo",
             "say": "The message is in Sent Items, yet a trace by sender over the right days finds nothing. That "
                    "shouldn't happen, so open a case with Microsoft support (Microsoft 365 admin center > "
                    "Support > Help & support) and give them the details below.",
@@ -204,6 +206,7 @@ def fix_auth(spf: str, note: str = "", more_evidence: tuple[str, ...] = ()) -> S
            "p=none if you have none. " + (note + " " if note else "")
            + "DNS changes can take a few hours; then send a new test message.")
     return {"name": "fix_auth", "title": "Fix SPF, DKIM or DMARC for our domain", "outcome": "our_admin",
+            "hop": "recipient_server",
             "say": say,
             "run": ["New-DkimSigningConfig -DomainName {sender_domain} -Enabled $false  # only if no entry exists yet",
                     "Set-DkimSigningConfig -Identity {sender_domain} -Enabled $true"],
@@ -217,6 +220,7 @@ def fix_auth(spf: str, note: str = "", more_evidence: tuple[str, ...] = ()) -> S
 def bad_address(evidence: list[str]) -> State:
     """Outcome "bad_address": their server says the recipient doesn't exist; `evidence` shows where it said so."""
     return {"name": "bad_address", "title": "Their server doesn't know the recipient address", "outcome": "other_admin",
+            "hop": "recipient_server",
             "say": "Their server says {recipient} doesn't exist. Compare the address letter by letter with the one "
                    "the recipient gave (a quick phone call helps); if it was a typo, resend to the right address. "
                    "If the address is right, their mail admin must check the mailbox or alias on their side: "

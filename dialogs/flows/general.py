@@ -6,6 +6,8 @@ FLOW = {
     "title": "How mail normally flows",
     "intro": "Let's follow one message from fabrikam.com to contoso.com, two separate organisations, "
              "each with its own mail server. Five short steps.",
+    # The hops this case's mail crosses, in order (dialogs.path); outcomes name theirs with "hop".
+    "path": ("client", "sending_server", "recipient_server"),
     "initial": "client",
     "states": [
         {"name": "client", "title": "1. From the app to the sender's server",

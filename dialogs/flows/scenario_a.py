@@ -17,6 +17,8 @@ FLOW = {
              "server connects straight to Microsoft. EOP weighs the connecting IP, any connector you set up for "
              "that sender and the recipient, then files the message into your tenant and the mailbox in "
              "Exchange Online. We start from the message trace and work back towards the sender.",
+    # The hops this case's mail crosses, in order (dialogs.path); outcomes name theirs with "hop".
+    "path": ("client", "sending_server", "eop", "exo"),
     "initial": "ask_sender",
     "states": [
         *common.inbound_facts(),  # ask_sender, ask_recipient, ask_date
@@ -40,10 +42,12 @@ FLOW = {
          "ask": "Did you find the message?",
          "choices": {"yes": "Yes, it was in another folder or a rule moved it", "no": "No, it's nowhere"}},
         {"name": "delivered_found", "title": "Delivered: the message was in another folder",
+         "hop": "exo",
          "outcome": "solved",
          "say": "Move it back to the Inbox. If a rule moved it, change or delete that rule; if it was in Junk "
                 "Email, mark it 'Not junk' so future mail from {sender} lands in the Inbox."},
         {"name": "delivered_missing", "title": "Delivered, but missing from the mailbox",
+         "hop": "exo",
          "outcome": "our_admin",
          "say": "EOP did its job, so the cause is in the mailbox settings. Check whether the mailbox forwards "
                 "mail elsewhere without keeping a copy, read the Deliver event in the trace detail, and if it "
@@ -66,6 +70,7 @@ FLOW = {
                                "size limit (5.7.1, 5.7.12, 5.7.133-5.7.136, 5.2.3)",
                      "other": "Something else, or I can't tell"}},
         {"name": "failed_recipient", "title": "Failed: the recipient address doesn't exist in the tenant",
+         "hop": "exo",
          "outcome": "our_admin",
          "say": "No mailbox, group or contact in your tenant has this exact address. Check the spelling with "
                 "the sender, then look the address up. If it belongs to someone, add it to their mailbox; if "
@@ -77,6 +82,7 @@ FLOW = {
                  "Set-Mailbox \"<mailbox>\" -EmailAddresses @{{Add=\"{recipient}\"}}"],
          "evidence": [*_TRACE_EVIDENCE, "The output of Get-Recipient {recipient}"]},
         {"name": "failed_policy", "title": "Failed: stopped by our own rules or limits",
+         "hop": "eop",
          "outcome": "our_admin",
          "say": "Something configured in your tenant stopped it. Find which one from the detail: a mail flow "
                 "rule (the detail names it), a restriction on who may write to {recipient} (for example "
@@ -103,6 +109,7 @@ FLOW = {
                                 "server or a filtering service)",
                      "unclear": "Nothing clear, and it has been pending for over an hour"}},
         {"name": "pending_mailbox", "title": "Pending: the mailbox can't take the message",
+         "hop": "exo",
          "outcome": "our_admin",
          "say": "The mailbox is full or too busy to accept mail. Compare its size with its quota and make "
                 "room: empty Deleted Items, turn on the archive (or auto-expanding archiving), or give the user "
@@ -112,6 +119,7 @@ FLOW = {
                  "Get-Mailbox {recipient} | Format-List ProhibitSendReceiveQuota,ArchiveStatus"],
          "evidence": [*_TRACE_EVIDENCE, "The mailbox size and quota of {recipient}"]},
         {"name": "pending_routing", "title": "Pending: Exchange Online is routing it to another server",
+         "hop": "exo",
          "outcome": "our_admin",
          "say": "In this case mail should go straight into the cloud mailbox, yet Exchange Online is trying "
                 "to pass it to another server, and that server isn't taking it. Usually an outbound connector "
@@ -126,6 +134,7 @@ FLOW = {
 
         # -- Quarantined and FilteredAsSpam ---------------------------------------------------------
         {"name": "quarantined", "title": "Held in quarantine",
+         "hop": "eop",
          "outcome": "our_admin",
          "say": common.QUARANTINE_SAY,
          "run": common.QUARANTINE_RUN,
@@ -140,6 +149,7 @@ FLOW = {
          "choices": {"auth": "Failed authentication: spf, dkim or dmarc=fail, compauth=fail or CAT:SPOOF",
                      "content": "Authentication passes, but SCL is 5 or more (CAT:SPM or BULK)"}},
         {"name": "spam_auth", "title": "Spam verdict: the sender's domain doesn't authenticate",
+         "hop": "eop",
          "outcome": "other_admin",
          "say": "{sender_domain} doesn't prove that its server may send for it, so EOP treats the mail as "
                 "possibly forged. The sender's admin must list that server in their SPF record, sign with "
@@ -149,6 +159,7 @@ FLOW = {
          "evidence": ["The full message headers, including Authentication-Results",
                       "The SPF and DMARC records of {sender_domain} (the Resolve-DnsName output)"]},
         {"name": "spam_content", "title": "Spam verdict on content or reputation",
+         "hop": "eop",
          "outcome": "solved",
          "say": "Authentication is fine; EOP just disliked the content or the sender's reputation. Mark the "
                 "message 'Not junk' and report it as a false positive in the Defender portal > Submissions. "
@@ -169,6 +180,7 @@ FLOW = {
                      "onprem": "To our own Exchange server on-premises",
                      "other": "Somewhere else (an old provider, a filtering service), or there is no MX"}},
         {"name": "mx_wrong", "title": "MX record doesn't point to EOP",
+         "hop": "sending_server",
          "outcome": "our_admin",
          "say": "Outside servers deliver wherever the MX record says, so mail for {recipient_domain} isn't "
                 "reaching Microsoft. Set the MX to the value shown in the Microsoft 365 admin center > "
@@ -186,6 +198,7 @@ FLOW = {
          "ask": "Do you have the sender's send log lines or their bounce for this attempt?",
          "choices": {"yes": "Yes, I have one of them", "no": "No, not yet"}},
         {"name": "need_logs", "title": "No trace: the sender must provide their SMTP send log",
+         "hop": "sending_server",
          "outcome": "other_admin",
          "say": "Nothing reached your tenant, so there is nothing to look at on your side. Ask the sender to "
                 "pass the request to their mail admin and to send back the items below. Once you have them, "
@@ -220,12 +233,14 @@ FLOW = {
          "ask": "Has the sender already had {sending_ip} removed, and it still fails a day later?",
          "choices": {"yes": "Yes, it was delisted and is still refused", "no": "No, not yet"}},
         {"name": "blocklist_delist", "title": "Sending IP is blocked by EOP: the sender must delist it",
+         "hop": "eop",
          "outcome": "other_admin",
          "say": "Send the sender's mail admin this: their IP {sending_ip} is on the EOP block list "
                 "(5.7.606-5.7.649 / Blocklist 1). They must fix the cause, then request removal at "
                 "https://sender.office.com, and resend once it is done. Your own allow lists cannot override it.",
          "evidence": ["The bounce or send log line quoting the block and the IP {sending_ip}", common.SENDER_SEND_LOG]},
         {"name": "rejected_by_us", "title": "EOP refused it because of our own settings",
+         "hop": "eop",
          "outcome": "our_admin",
          "say": "The refusal comes from your tenant's configuration. 5.7.513 means {sending_ip} is on your own "
                 "connection filter block list: remove it if the block isn't wanted. 5.4.1 or 5.1.10 mean no "
@@ -238,6 +253,7 @@ FLOW = {
          "evidence": ["The bounce or send log line with EOP's reply",
                       "The Get-HostedConnectionFilterPolicy and Get-Recipient {recipient} output"]},
         {"name": "no_connect", "title": "The sending server couldn't reach EOP",
+         "hop": "sending_server",
          "outcome": "other_admin",
          "say": "EOP never got the chance to answer, so the problem lies on the sender's side. Their "
                 "admin should check that their DNS resolves your MX ({recipient_eop_host}), that their firewall "
@@ -263,6 +279,7 @@ FLOW = {
                      "differs": "There is one, but its IP or certificate differs from theirs",
                      "matches": "There is one and it matches"}},
         {"name": "connector_create", "title": "Create a Partner inbound connector for the sender",
+         "hop": "eop",
          "outcome": "our_admin",
          "say": "Create the connector in one of two ways: by IP if the partner always sends from {sending_ip}, "
                 "or by certificate if they send over TLS with a certificate for {sending_server} (use the exact "
@@ -277,6 +294,7 @@ FLOW = {
          "evidence": [common.SENDER_SEND_LOG,
                       "The sending IP {sending_ip} and certificate name, confirmed by the sender"]},
         {"name": "connector_fix", "title": "Partner inbound connector doesn't match the sender",
+         "hop": "eop",
          "outcome": "our_admin",
          "say": "Correct the connector so it describes what the partner really uses. Watch the two Restrict "
                 "settings: when one is on, mail from {sender_domain} arriving from any other IP or without the "
@@ -294,6 +312,7 @@ FLOW = {
          "ask": "Has the sender's admin confirmed their side uses exactly these settings?",
          "choices": {"yes": "Yes, both sides match", "no": "No, or they haven't checked yet"}},
         {"name": "sender_connector_fix", "title": "The sender's send connector must match ours",
+         "hop": "sending_server",
          "outcome": "other_admin",
          "say": "Send the sender's admin your connector settings (IP {sending_ip} and/or certificate name "
                 "{sending_server}, TLS required or not) and ask them to make their send connector for "
@@ -303,6 +322,7 @@ FLOW = {
 
         # -- Escalation -------------------------------------------------------------------------------
         {"name": "escalate_trace", "title": "Unexplained trace result: open a Microsoft support case",
+         "hop": "exo",
          "outcome": "escalate",
          "say": "The trace shows the message, but not a reason you can act on. Open a case from the Microsoft "
                 "365 admin center (Help & support) and attach the items below, so support doesn't have to ask "
@@ -311,6 +331,7 @@ FLOW = {
                       common.MESSAGE_ID_EVIDENCE,
                       "What you already checked in this case (copy this summary)"]},
         {"name": "escalate_connection", "title": "EOP keeps refusing the sender: open a Microsoft support case",
+         "hop": "eop",
          "outcome": "escalate",
          "say": "Everything you can check matches, and EOP still won't take the message. Open a case from the "
                 "Microsoft 365 admin center (Help & support). Support will need the sender's send log; without "

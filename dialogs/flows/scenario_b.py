@@ -25,6 +25,8 @@ FLOW = {
              "remote routing address ending in .mail.onmicrosoft.com and passes the message through the hybrid "
              "send connector to EOP, which delivers it to the cloud mailbox. We check from the cloud end "
              "backwards, one hop at a time.",
+    # The hops this case's mail crosses, in order (dialogs.path); outcomes name theirs with "hop".
+    "path": ("client", "sending_server", "onprem", "eop", "exo"),
     "initial": "ask_sender",
     "states": [
         *common.inbound_facts(),  # ask_sender, ask_recipient, ask_date
@@ -44,6 +46,7 @@ FLOW = {
          "ask": common.TRACE_STATUS_ASK,
          "choices": common.INBOUND_TRACE_CHOICES},
         {"name": "exo_delivered", "title": "Delivered to the cloud mailbox: look inside the mailbox",
+         "hop": "exo",
          "outcome": "our_admin",
          "say": "The whole hybrid path worked: Exchange Online put the message into {recipient}'s mailbox. "
                 + common.MAILBOX_FOLDERS + " and check inbox rules and forwarding. If the user reads mail in an "
@@ -60,6 +63,7 @@ FLOW = {
          "choices": {"address": "Recipient not found (5.1.10) or a mail loop (5.4.14 hop count exceeded)",
                      "other": "Something else, or I can't tell"}},
         {"name": "exo_address", "title": "Exchange Online doesn't know the routing address",
+         "hop": "exo",
          "outcome": "our_admin",
          "say": "No cloud mailbox carries {routing_address}, so Exchange Online can't deliver it, or sends it back "
                 "to your on-premises server, which sends it to the cloud again until the hop count runs out. "
@@ -72,6 +76,7 @@ FLOW = {
          "evidence": [*_TRACE_EVIDENCE,
                       "Get-RemoteMailbox (on-premises) and Get-Mailbox (Exchange Online) output for {recipient}"]},
         {"name": "exo_pending", "title": "Exchange Online is still retrying",
+         "hop": "exo",
          "outcome": "our_admin",
          "say": "Exchange Online holds the message and keeps retrying for about a day. The latest Defer event "
                 "says why. Two common reasons in a hybrid set-up: the cloud mailbox is full or busy, or Exchange "
@@ -82,6 +87,7 @@ FLOW = {
                  "Get-OutboundConnector | Format-List Name,Enabled,ConnectorType,RecipientDomains,SmartHosts"],
          "evidence": [*_TRACE_EVIDENCE, "The text of the latest Defer event"]},
         {"name": "exo_quarantined", "title": "Held in quarantine in Exchange Online",
+         "hop": "eop",
          "outcome": "our_admin",
          "say": common.QUARANTINE_SAY + " If many wanted messages get caught, check Enhanced Filtering for "
                 "Connectors on the inbound connector from on-premises (the 'Filtered as spam' answer explains it).",
@@ -89,6 +95,7 @@ FLOW = {
          "who": common.QUARANTINE_WHO,
          "evidence": [*_TRACE_EVIDENCE, common.QUARANTINE_EVIDENCE]},
         {"name": "exo_spam", "title": "Filtered as spam: EOP only sees your on-premises server",
+         "hop": "eop",
          "outcome": "our_admin",
          "say": "Ask the user to look in Junk Email and mark the message 'Not junk'. Because the message reaches "
                 "EOP from your on-premises server, EOP sees that server's IP instead of the original sender's, "
@@ -113,6 +120,7 @@ FLOW = {
                      "sent": "A SEND to Exchange Online that was accepted (250)",
                      "local": "DELIVER, FAIL or DSN here, or a SEND to some other place"}},
         {"name": "escalate_cloud", "title": "Handed to Exchange Online but unexplained: open a support case",
+         "hop": "exo",
          "outcome": "escalate",
          "say": "Your side did its part, and the message or its result in Exchange Online makes no sense. Open "
                 "a case from the Microsoft 365 admin center (Help & support) with the items below.",
@@ -139,6 +147,7 @@ FLOW = {
          "ask": "Is the RemoteRoutingAddress exactly {routing_address}?",
          "choices": {"yes": "Yes", "no": "No, it is different or empty"}},
         {"name": "rra_wrong", "title": "Wrong remote routing address",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "The on-premises server sends the message wherever the remote routing address points, so fix "
                 "it to {routing_address}, make sure the cloud mailbox has that address too, and resend once "
@@ -146,6 +155,7 @@ FLOW = {
          "run": ["Set-RemoteMailbox {recipient} -RemoteRoutingAddress {routing_address}"],
          "evidence": ["The Get-RemoteMailbox output before the change", _TRACKING]},
         {"name": "onprem_mailbox", "title": "Mailbox is still on-premises",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "Your server sees a mailbox of its own, so it delivers there and never sends anything to "
                 "Exchange Online. Either the user hasn't been moved yet (then the mail is in the on-premises "
@@ -157,6 +167,7 @@ FLOW = {
          "evidence": ["The Get-Recipient and Get-Mailbox output on-premises",
                       "The move request status from Exchange Online", _TRACKING]},
         {"name": "external_address", "title": "Recipient is a mail user or mail contact",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "A mail user or mail contact has no mailbox; your server forwards the message to its "
                 "ExternalEmailAddress. If the person's mailbox is in Exchange Online, that address must be "
@@ -166,6 +177,7 @@ FLOW = {
                  "Set-MailUser {recipient} -ExternalEmailAddress {routing_address}"],
          "evidence": ["The Get-MailUser or Get-MailContact output", _TRACKING]},
         {"name": "public_folder", "title": "Recipient is a mail-enabled public folder",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "The address belongs to a mail-enabled public folder, so the message goes where that folder's "
                 "content lives. Check whether your public folders are still on-premises or were moved to "
@@ -175,6 +187,7 @@ FLOW = {
                  "Get-OrganizationConfig | Format-List PublicFoldersEnabled,RemotePublicFolderMailboxes"],
          "evidence": ["The Get-MailPublicFolder and Get-OrganizationConfig output", _TRACKING]},
         {"name": "recipient_missing", "title": "No recipient with this address on-premises",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "No object on-premises has this address, so your server refuses or bounces the message "
                 "(550 5.1.1). Check the spelling with the sender. If the address should work, add it to the "
@@ -202,6 +215,7 @@ FLOW = {
                      "nothing": "No session from them at all",
                      "off": "Logging wasn't on at the time, so there is nothing to read"}},
         {"name": "logging_off", "title": "Receive logging was off: resend and read the fresh log",
+         "hop": "onprem",
          "outcome": "other_admin",
          "say": "With logging now on, ask the sender to send a new test message and note the exact time. "
                 "Then search the receive log again and start this case over with the result.",
@@ -209,6 +223,7 @@ FLOW = {
          "evidence": ["The time of the sender's new test message",
                       "The receive log lines of that attempt (RECV*.LOG)"]},
         {"name": "onprem_refused", "title": "Your on-premises server refused the sender",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "The reply code in the log says why. Common causes: the recipient is unknown (recipient "
                 "filtering, 5.1.1), the connector doesn't allow anonymous senders, a TLS or certificate demand "
@@ -229,6 +244,7 @@ FLOW = {
          "ask": "Does {onprem_server} answer on port 25 from outside?",
          "choices": {"yes": "Yes, it answers with 220", "no": "No, it times out or is refused"}},
         {"name": "firewall_blocked", "title": "Port 25 not reachable from the internet",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "Outside servers can't reach {onprem_server}, so they can't deliver. Check the MX record, the "
                 "firewall rule and NAT for TCP port 25 to your Exchange server, and any appliance in between. "
@@ -237,6 +253,7 @@ FLOW = {
          "evidence": ["The Resolve-DnsName and Test-NetConnection results, run from outside",
                       "The firewall log for connections to port 25 at the time of the attempt"]},
         {"name": "sender_never_tried", "title": "No connection attempt: the sender must provide their send log",
+         "hop": "sending_server",
          "outcome": "other_admin",
          "say": "Your server is reachable and heard nothing from the sender, so the message probably never left "
                 "their side. Only their SMTP send log can show what happened; without it nobody can investigate. "
@@ -256,6 +273,7 @@ FLOW = {
          "ask": "Is there an enabled connector like that?",
          "choices": {"yes": "Yes", "no": "No, it's missing, disabled or different"}},
         {"name": "connector_missing", "title": "Hybrid send connector missing or wrong",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "Without a working hybrid send connector, mail for cloud mailboxes has no proper way out. The "
                 "safest fix is to run the Hybrid Configuration Wizard again: it recreates the connectors on "
@@ -272,6 +290,7 @@ FLOW = {
          "choices": {"hybrid": "In the hybrid connector's queue (smart host to EOP), retrying",
                      "other": "In another queue: DnsConnectorDelivery, Unreachable, or a different connector"}},
         {"name": "wrong_route", "title": "Message isn't using the hybrid send connector",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "The message is headed somewhere other than the hybrid connector, so it won't reach Exchange "
                 "Online the intended way. Usually the remote routing address doesn't end in @{routing_domain}, "
@@ -297,6 +316,7 @@ FLOW = {
                      "noconnect": "No answer: timeouts, connection refused or dropped (4.4.1, 4.4.2)",
                      "other": "Something else"}},
         {"name": "no_route_out", "title": "Your server can't reach EOP",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "Your server doesn't get through to EOP at all. Check that your firewall or proxy lets your "
                 "Exchange server out on TCP port 25 to Exchange Online Protection's address ranges, and that the "
@@ -317,6 +337,7 @@ FLOW = {
          "choices": {"yes": "Yes, they match and the certificate is valid",
                      "no": "No, something differs or the certificate has expired"}},
         {"name": "connector_mismatch", "title": "Hybrid connectors don't match",
+         "hop": "eop",
          "outcome": "our_admin",
          "say": "Make the two sides agree. If the certificate was renewed, assign the new one to the send "
                 "connector and put its name on the inbound connector; if you rely on the IP, list your current "
@@ -337,6 +358,7 @@ FLOW = {
          "ask": "Is your public IP on the EOP block list?",
          "choices": {"yes": "Yes, it is listed", "no": "No, it's clean"}},
         {"name": "ip_blocked", "title": "Your on-premises public IP is on the EOP block list",
+         "hop": "eop",
          "outcome": "our_admin",
          "say": "EOP refuses mail from your public IP, hybrid mail included. First find and stop whatever sent "
                 "junk from it (a hacked account, an open relay, an infected device behind the same NAT), then "
@@ -346,6 +368,7 @@ FLOW = {
          "evidence": ["The send log or queue line quoting the block and your IP", _QUEUE,
                       "The date the removal was requested"]},
         {"name": "escalate_onprem", "title": "Stuck between on-premises and EOP: open a Microsoft support case",
+         "hop": "eop",
          "outcome": "escalate",
          "say": "Everything you can check is in order and EOP still won't take the message. Open a case from "
                 "the Microsoft 365 admin center (Help & support). The message is waiting in your own queue, so "

@@ -20,6 +20,8 @@ FLOW = {
              "Microsoft looks up the MX record of the recipient's domain and hands the message to that outside "
              "server. The message trace tells us whether their server took it, refused it or couldn't be "
              "reached, and that decides who has to act.",
+    # The hops this case's mail crosses, in order (dialogs.path); outcomes name theirs with "hop".
+    "path": ("client", "exo", "eop", "recipient_server"),
     "initial": "ask_sender",
     "states": [
         # -- the facts every step needs --------------------------------------------------------------
@@ -141,6 +143,7 @@ FLOW = {
         common.never_sent(),
         common.trace_gap(),
         {"name": "recipient_dns", "title": "The recipient's domain can't be found in DNS", "outcome": "other_admin",
+         "hop": "recipient_server",
          "say": "Exchange Online couldn't find where {recipient_domain} receives mail. Check the spelling first: "
                 "a typo such as .con or a missing letter is the usual cause, and resending to the right address "
                 "fixes it. If the spelling is right, look the domain up yourself. A missing or broken MX record "
@@ -151,11 +154,13 @@ FLOW = {
                       common.TRACE_ID]},
         common.bad_address(evidence=[_REPLY, common.TRACE_ID]),
         {"name": "remote_refused", "title": "The recipient's server refused the message", "outcome": "other_admin",
+         "hop": "recipient_server",
          "say": "Exchange Online sent the message normally and their server said no. Only their mail admin can "
                 "tell why or make an exception, for example by allowing {sender_domain} or lifting a block on "
                 "Microsoft 365's sending addresses. " + common.REPLY_TO_THEIR_ADMIN,
          "evidence": [_REPLY, common.TRACE_ID, common.AUTH_PASSES]},
         {"name": "remote_tempfail", "title": "Their server keeps deferring our mail", "outcome": "other_admin",
+         "hop": "recipient_server",
          "say": "Their server takes the connection but answers 4.x.x, 'try again later' (busy, greylisting, rate "
                 "limits). Exchange Online keeps retrying by itself for a while before it gives up with a bounce, "
                 "so there is nothing to fix on our side. Ask their admin why they defer mail from Microsoft 365; "
@@ -163,6 +168,7 @@ FLOW = {
          "evidence": ["The 4.x.x reply from the message trace detail (Get-MessageTraceDetailV2) or from your "
                       "port 25 test", common.TRACE_ID]},
         {"name": "remote_unreachable", "title": "Their mail server can't be reached", "outcome": "other_admin",
+         "hop": "recipient_server",
          "say": "Nothing answers on port 25 at the mail server of {recipient_domain}, while other mail servers "
                 "answer from the same place. Their server is down, their firewall drops the connections, or "
                 "their MX record points to the wrong host. Their admin has to fix it. Exchange Online sends the "
@@ -172,6 +178,7 @@ FLOW = {
                       "from",
                       "The message trace detail (Get-MessageTraceDetailV2) showing the timeouts or the expiry"]},
         {"name": "restricted_sender", "title": "The sender is blocked for sending spam", "outcome": "our_admin",
+         "hop": "eop",
          "say": "Microsoft 365 blocks a user from sending outside when the account sends too much, or spam-like, "
                 "mail. Very often that means the account is compromised, so treat it as a security incident "
                 "first: " + common.SECURE_ACCOUNT + ". Then release the user at " + common.RESTRICTED_ENTITIES
@@ -184,6 +191,7 @@ FLOW = {
                       "The sender's recent sign-ins and inbox rules",
                       "The outbound spam alert e-mail, if one was sent"]},
         {"name": "hrdp_content", "title": "Our message looked like spam to Exchange Online", "outcome": "our_admin",
+         "hop": "eop",
          "say": "The sender isn't restricted, but this message got a spam verdict, so it was stopped or left "
                 "through the high risk pool. Look for what made it look like spam: many outside recipients at "
                 "once, a newsletter sent from a normal mailbox, link shorteners, odd attachments. Also make sure "
@@ -196,6 +204,7 @@ FLOW = {
                       "A copy of the message and the number of its recipients",
                       "The MX and A lookups for {sender_domain}"]},
         {"name": "own_policy", "title": "One of our own policies stopped the message", "outcome": "our_admin",
+         "hop": "exo",
          "say": "The message was stopped inside our tenant, before any outside server saw it. The trace detail "
                 "names what acted: a mail flow rule, a DLP policy, the malware filter, or a block entry for "
                 "{recipient_domain} in the Tenant Allow/Block List. Decide whether that block is intended; if not, "
@@ -206,6 +215,7 @@ FLOW = {
                       "The bounce the sender got, if any (for example 5.7.703)",
                       "The name and settings of the rule or policy that acted"]},
         {"name": "tenant_limited", "title": "Our whole tenant is blocked from sending", "outcome": "escalate",
+         "hop": "eop",
          "say": "5.7.705 and 5.7.708 mean Microsoft limits outgoing mail for the whole tenant, usually after a "
                 "burst of spam from compromised accounts, or for a new tenant with no sending reputation yet. "
                 "Secure any compromised accounts first (check the restricted entities and unusual sending "
@@ -214,6 +224,7 @@ FLOW = {
                       "The output of Get-BlockedSenderAddress (restricted users)",
                       "What you found and fixed on compromised accounts"]},
         {"name": "delivered_silent", "title": "Their server accepted it: the rest is on their side",
+         "hop": "recipient_server",
          "outcome": "other_admin",
          "say": "Exchange Online handed the message to their server and got a yes, and we can't see or do more "
                 "from Office 365. " + common.AFTER_THEIR_YES,
@@ -222,6 +233,7 @@ FLOW = {
                       common.TRACE_ID,
                       "Sender {sender}, recipient {recipient} and the subject line"]},
         {"name": "delivered_bounced", "title": "Accepted, then bounced by their system", "outcome": "other_admin",
+         "hop": "recipient_server",
          "say": "Their server first accepted the message and sent its own bounce later, so the refusal comes from "
                 "inside their system (a filter, a full mailbox, a forward that failed). The bounce names the "
                 "server that wrote it and the reason. Pass it to their mail admin.",
@@ -230,6 +242,7 @@ FLOW = {
                       "server",
                       common.TRACE_ID]},
         {"name": "unexpected_route", "title": "Sent to an unexpected host", "outcome": "our_admin",
+         "hop": "exo",
          "say": "Exchange Online didn't use the MX record of {recipient_domain}: an outbound connector sent the "
                 "message somewhere else. The trace detail names that connector (TenantOutboundConnectorCustomData "
                 "Name=...). If the route is intended, for example a partner's gateway or a filtering service, "
@@ -242,6 +255,7 @@ FLOW = {
                       "The MX record of {recipient_domain}"]},
         common.fix_auth(spf="include:spf.protection.outlook.com"),
         {"name": "support", "title": "Open a case with Microsoft support", "outcome": "escalate",
+         "hop": "exo",
          "say": "Our settings check out and the tests don't show the cause. Open a case with Microsoft support "
                 "(Microsoft 365 admin center > Support > Help & support) with the evidence below. They will repeat "
                 "these checks, and if Exchange Online did its part they will send you to the recipient's mail "

@@ -43,6 +43,8 @@ FLOW = {
              "outbound connector passes every message for outside recipients to our on-premises Exchange "
              "server (the smart host), and that server delivers it to the recipient's MX. We check both hops: "
              "Exchange Online to on-premises first, then on-premises to the recipient.",
+    # The hops this case's mail crosses, in order (dialogs.path); outcomes name theirs with "hop".
+    "path": ("client", "exo", "eop", "onprem", "recipient_server"),
     "initial": "ask_sender",
     "states": [
         # -- the facts every step needs --------------------------------------------------------------
@@ -180,6 +182,7 @@ FLOW = {
         common.never_sent(),
         common.trace_gap(),
         {"name": "outbound_spam", "title": "Exchange Online flagged our outgoing message", "outcome": "our_admin",
+         "hop": "eop",
          "say": "Exchange Online scans our outgoing mail even when it leaves through on-premises, and it flagged "
                 "or held this one. The cause is on our side (spam-judged mail that Exchange Online sends to the "
                 "Internet itself goes out through the high risk delivery pool, which many block lists carry). The "
@@ -193,6 +196,7 @@ FLOW = {
                       "The output of Get-BlockedSenderAddress -SenderAddress {sender}",
                       "The bounce the sender got, if any (for example 5.1.8 'bad outbound sender')"]},
         {"name": "connector_mismatch", "title": "The message didn't use the expected hybrid connector",
+         "hop": "exo",
          "outcome": "our_admin",
          "say": "Exchange Online sent the message to on-premises, but not through the connector you expected, or "
                 "that connector isn't of type OnPremises. An old, duplicate or hand-made connector may be taking "
@@ -207,6 +211,7 @@ FLOW = {
                       "The output of Get-OutboundConnector | Format-List",
                       "The name of the connector you expected: {connector}"]},
         {"name": "cmt_off", "title": "Centralized mail flow wasn't used for this message", "outcome": "our_admin",
+         "hop": "exo",
          "say": "Exchange Online delivered straight to the recipient's server and skipped {onprem_server}. Either "
                 "centralized mail flow is off (RouteAllMessagesViaOnPremises False, or the hybrid connector "
                 "disabled), or it was never meant to be on. If it should be on, fix the hybrid connector or run "
@@ -219,6 +224,7 @@ FLOW = {
                       "own server",
                       "The output of Get-OutboundConnector | Format-List"]},
         {"name": "connector_settings", "title": "The connector settings don't match on both ends",
+         "hop": "onprem",
          "outcome": "our_admin",
          "say": "Make both ends agree. The cleanest fix is to run the Hybrid Configuration Wizard again: it "
                 "rewrites the Exchange Online connectors and the on-premises receive connector together. By hand: "
@@ -232,6 +238,7 @@ FLOW = {
                       "The certificate details from Get-ExchangeCertificate (names, expiry date, services)",
                       _EXO_ERROR]},
         {"name": "firewall", "title": "Exchange Online can't reach our on-premises server", "outcome": "our_admin",
+         "hop": "onprem",
          "say": "Nothing from Exchange Online reaches {onprem_server}, so something stops the connection before "
                 "Exchange sees it: a firewall or NAT rule, a filtering appliance, or a DNS name that points to "
                 "the wrong address. Allow inbound TCP port 25 to the server from Microsoft 365's published "
@@ -248,6 +255,7 @@ FLOW = {
                       "The firewall log for port 25 traffic from Microsoft 365 addresses",
                       "The output of Resolve-DnsName {onprem_server}"]},
         {"name": "onprem_rejects", "title": "Our on-premises server refuses Exchange Online", "outcome": "our_admin",
+         "hop": "onprem",
          "say": "The connection arrives, but {onprem_server} turns it down. The last lines of that session in the "
                 "receive log give the reason. A TLS failure or a missing certificate points at the certificate "
                 "and TlsCertificateName of the receive connector. '5.7.1 Unable to relay' or 'not authenticated' "
@@ -259,6 +267,7 @@ FLOW = {
                       "The output of " + _RECEIVE_CONNECTORS,
                       _EXO_ERROR]},
         {"name": "remote_delivered", "title": "Their server accepted it from our on-premises server",
+         "hop": "recipient_server",
          "outcome": "other_admin",
          "say": "Both hops worked: Exchange Online passed the message to {onprem_server} through the hybrid "
                 "connector, and our server handed it to the recipient's server, which said yes. "
@@ -268,6 +277,7 @@ FLOW = {
                       "The message trace in Exchange Online showing delivery to {onprem_server}",
                       "The Message-ID, sender {sender}, recipient {recipient} and the subject line"]},
         {"name": "onprem_outbound", "title": "Our on-premises server can't send out", "outcome": "our_admin",
+         "hop": "onprem",
          "say": "The problem is in our own outgoing path on-premises. If no outside server answers on port 25, "
                 "our firewall or Internet provider blocks outgoing SMTP from {onprem_server}: open TCP 25 "
                 "outbound for it. If the manual test works but the queue is stuck, check the Internet send "
@@ -281,6 +291,7 @@ FLOW = {
                       "The output of Get-SendConnector | Format-List",
                       "The on-premises SMTP send protocol log for the attempts"]},
         {"name": "remote_unreachable", "title": "Their server doesn't take our mail yet", "outcome": "other_admin",
+         "hop": "recipient_server",
          "say": "Our server reaches the Internet, but the mail server of {recipient_domain} doesn't answer, or "
                 "keeps saying 'try later' (4.x.x). Exchange on-premises retries by itself, by default for two "
                 "days, before it bounces. Their admin has to fix their server, firewall or MX record, or explain "
@@ -290,6 +301,7 @@ FLOW = {
                       common.MX_LOOKUP_EVIDENCE]},
         common.bad_address(evidence=[_TRACKING + ", or the transcript of your port 25 test", common.SENDER_BOUNCE]),
         {"name": "remote_refused", "title": "The recipient's server refused the message", "outcome": "other_admin",
+         "hop": "recipient_server",
          "say": "Our server delivered the message normally, our sender authentication is in order, and their "
                 "server still said no. Only their mail admin can say why or make an exception, for example by "
                 "allowing {sender_domain} or the public IP of {onprem_server}. " + common.REPLY_TO_THEIR_ADMIN,
@@ -300,6 +312,7 @@ FLOW = {
                         note="Stop on-premises disclaimers from changing signed messages.",
                         more_evidence=("The public IP address of {onprem_server}",)),
         {"name": "support", "title": "Open a case with Microsoft support", "outcome": "escalate",
+         "hop": "exo",
          "say": "The connector settings look right and the logs don't show the cause. Open a case with Microsoft "
                 "support (Microsoft 365 admin center > Support > Help & support) with the evidence below. They "
                 "will check the hybrid settings in Exchange Online and against {onprem_server}; if those are "

@@ -18,13 +18,15 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from bot.adapter import APOLOGY
+from bot.cards import CONTENT_TYPE
 from bot.http_app import is_loopback
-from bot.render_activity import HERO_CARD, TEAMS_MAX_BUTTONS, reply_markdown, reply_to_activity
+from bot.render_activity import reply_markdown, reply_to_activity
 from bot.settings import Settings
 from dialogs.engine import Engine
 from dialogs.flows.triage import FLOW as TRIAGE
 from dialogs.replies import CaseSummary, Choice, Reply, Step
 from tests.bot.conftest import ConnectorStub, activity, say, send, start_client
+from tests.bot.test_cards import assert_valid_posts, shown, submits
 
 ROOT = Path(__file__).resolve().parents[2]
 MENU_LABELS = list(TRIAGE["states"][0]["choices"].values())
@@ -34,14 +36,27 @@ GENERAL = ("1", "next", "next")  # the general explanation exists in full; scena
 class Mirror:
     """The same conversation driven on the engine directly: what the HTTP channel must say, turn by turn."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, channel: str = "emulator") -> None:
         self.engine = engine
+        self.channel = channel
         self.state: dict[str, Any] | None = None
 
-    def say(self, text: str) -> list[str]:
+    def say(self, text: str) -> list[Any]:
         result = self.engine.handle(self.state, text)
         self.state = result.state
+        if self.channel == "msteams":
+            return [shown_activity(reply_to_activity(reply, "msteams").serialize()) for reply in result.replies]
         return texts_of(result.replies)
+
+
+def shown_activity(activity: dict[str, Any]) -> Any:
+    """What Teams shows of one activity: its card's content, or its text."""
+    cards = [a["content"] for a in activity.get("attachments") or () if a["contentType"] == CONTENT_TYPE]
+    return cards[0] if cards else activity.get("text")
+
+
+def shown_posts(posted: list[dict[str, Any]]) -> list[Any]:
+    return [shown_activity(post) for post in posted]
 
 
 def texts_of(replies: list[Reply]) -> list[str]:
@@ -145,16 +160,15 @@ async def test_quick_double_sends_in_one_conversation_are_all_applied_in_turn(cl
     assert texts(await say(client, stub, "double", "summary")) == mirror.say("summary")
 
 
-async def test_teams_gets_hero_cards_other_channels_suggested_actions(client, stub):
+async def test_teams_gets_adaptive_cards_other_channels_suggested_actions(client, stub, engine):
     teams = await say(client, stub, "19:abc@thread.tacv2;messageid=1", "hi", channelId="msteams")
     assert "suggestedActions" not in teams[0]
-    cards = teams[0]["attachments"]
-    assert all(card["contentType"] == HERO_CARD for card in cards)
-    buttons = [button for card in cards for button in card["content"]["buttons"]]
-    assert all(len(card["content"]["buttons"]) <= TEAMS_MAX_BUTTONS for card in cards)
-    assert [b["value"] for b in buttons] == [b["title"] for b in buttons] == MENU_LABELS
-    assert {b["type"] for b in buttons} == {"imBack"}
-    assert teams[0]["path_conversation"] == "19:abc@thread.tacv2;messageid=1"
+    (card,) = assert_valid_posts(teams)
+    buttons = submits(card)
+    assert [b["data"]["choice"] for b in buttons] == list(TRIAGE["states"][0]["choices"])
+    assert {b["data"]["step"] for b in buttons} == {engine.step_token(engine.start().state)}
+    assert all(label in shown(card) for label in MENU_LABELS)
+    assert teams[0]["path_conversation"] == "19:abc@thread.tacv2;messageid=1"  # the same thread
 
     web = await say(client, stub, "webchat-1", "hi", channelId="webchat")
     assert "attachments" not in web[0]
@@ -162,13 +176,13 @@ async def test_teams_gets_hero_cards_other_channels_suggested_actions(client, st
 
 
 async def test_teams_mentions_are_stripped_and_card_submits_are_read(client, stub, engine):
-    mirror = Mirror(engine)
+    mirror = Mirror(engine, "msteams")
     mentioned = await say(client, stub, "teams-2", "<at>Mailflow assistant</at> 1", channelId="msteams")
-    assert texts(mentioned) == mirror.say("1")
+    assert shown_posts(mentioned) == mirror.say("1")
     submitted = await say(client, stub, "teams-2", None, channelId="msteams", value={"choice": "Next"})
-    assert texts(submitted) == mirror.say("Next")
+    assert shown_posts(submitted) == mirror.say("Next")
     typed = await say(client, stub, "teams-2", "", channelId="msteams", value={"text": "next"})
-    assert texts(typed) == mirror.say("next")
+    assert shown_posts(typed) == mirror.say("next")
 
 
 # -- malformed requests -------------------------------------------------------------------------
@@ -335,8 +349,9 @@ def test_markdown_rendering_of_commands_facts_evidence_and_summary():
 
 
 # "check" is an instruction to the channel (run this check), not something to show.
+# "path" and "step" are for the Teams cards (bot/cards*.py), which the markdown rendering leaves out.
 RENDERED_FIELDS = {"text", "kind", "title", "commands", "ask", "choices", "facts", "summary", "evidence", "rows",
-                   "check"}
+                   "check", "path", "step"}
 
 
 def test_the_renderer_knows_every_reply_field():
@@ -476,6 +491,7 @@ async def test_a_bounce_attached_in_teams_is_downloaded_and_decoded(client, stub
         failed = await say(client, stub, "attach", None, channelId="msteams", attachments=[missing])
     finally:
         await server.close()
-    assert "Bounce decoded" in replies[0]["text"]
-    assert "5.1.1" in replies[0]["text"]
+    (card, *_) = assert_valid_posts(replies)  # decoded as the evidence card, then the question it leads to
+    assert "Bounce decoded" in shown(card)
+    assert "5.1.1" in shown(card)
     assert "couldn't download" in failed[0]["text"]

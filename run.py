@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+NODE_TOOLS = ROOT / "tools" / "node"  # package.json + package-lock.json; node_modules/ there is git-ignored
 
 
 def say(message: str) -> None:
@@ -64,11 +65,32 @@ def ensure_system_tools() -> None:
         say("graphviz's 'dot' is not installed: the SVG diagram tests will be skipped.")
 
 
+def ensure_node_tools() -> None:
+    """The pinned npm packages the tests use offline (the Teams manifest schemas), again only when the lock changes.
+
+    Without node/npm the manifest schema test fails and says how to fix it; nothing is skipped silently."""
+    npm = shutil.which("npm")
+    if not npm or not shutil.which("node"):
+        say("node/npm are not installed: the Teams manifest schema test will fail (install Node.js 18+ with npm).")
+        return
+    stamp = NODE_TOOLS / "node_modules" / ".installed-lock"
+    digest = hashlib.sha256((NODE_TOOLS / "package-lock.json").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say("installing the pinned npm packages in tools/node (Teams manifest schemas) ...")
+    command = [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]
+    if subprocess.call(command, cwd=NODE_TOOLS, stdout=subprocess.DEVNULL) != 0:
+        say("npm ci failed (see above): the Teams manifest schema test will fail.")
+        return
+    stamp.write_text(digest)
+
+
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("chat", [])
     if command == "test":
         ensure_venv("test")
         ensure_system_tools()
+        ensure_node_tools()
         say("ruff check ...")
         if subprocess.call([str(BIN / "ruff"), "check", "."], cwd=ROOT) != 0:
             return 1

@@ -14,8 +14,10 @@ import requests
 from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
+from botframework.connector.auth import ServiceClientCredentialsFactory
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.auth import MetadataUnavailable, install
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,8 +56,13 @@ class TurnOutcome:
 class AdapterWithErrorHandler(CloudAdapter):
     """One place for the error policy: log, apologise if the channel is reachable, never re-raise."""
 
-    def __init__(self, settings: Settings) -> None:
-        super().__init__(ConfigurationBotFrameworkAuthentication(settings.sdk_config()))
+    def __init__(self, settings: Settings, credentials_factory: ServiceClientCredentialsFactory | None = None) -> None:
+        """``credentials_factory`` replaces the one that gets outbound tokens from Azure AD (tests inject theirs)."""
+        if settings.auth_enabled:  # our key stores, with a timeout, before botbuilder makes its own
+            for url in (settings.openid_metadata_url, settings.emulator_openid_metadata_url):
+                install(url, settings.openid_timeout)
+        super().__init__(ConfigurationBotFrameworkAuthentication(settings.sdk_config(),
+                                                                 credentials_factory=credentials_factory))
         self.on_turn_error = self._on_error
 
     async def _on_error(self, context: TurnContext, error: Exception) -> None:
@@ -74,11 +81,13 @@ class AdapterWithErrorHandler(CloudAdapter):
         except Exception as exc:  # the apology is best effort; the HTTP layer reports the failure
             log.warning("could not send the apology: %s", type(exc).__name__)
 
-    async def run_turn(self, activity: Activity, auth_header: str, bot: Bot) -> TurnOutcome:
-        """Authenticate, then run the bot's turn; raises Unauthorized or AuthUnavailable when the token fails."""
+    async def run_turn(self, activity: Activity, auth_header: str | None, bot: Bot) -> TurnOutcome:
+        """Authenticate, then run the bot's turn; raises Unauthorized or AuthUnavailable when the token fails.
+
+        Nothing of the conversation is read or written before the token has passed."""
         try:
-            auth = await self.bot_framework_authentication.authenticate_request(activity, auth_header)
-        except requests.RequestException as exc:  # fetching the OpenID metadata or signing keys failed
+            auth = await self.bot_framework_authentication.authenticate_request(activity, auth_header or None)
+        except (MetadataUnavailable, requests.RequestException) as exc:  # the OpenID metadata or keys
             raise AuthUnavailable(type(exc).__name__) from exc
         except Exception as exc:  # PermissionError, jwt errors, and plain Exception for a bad endorsement
             raise Unauthorized(type(exc).__name__) from exc

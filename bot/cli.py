@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default 3978, env PORT)")
     _network_options(serve)
     _check_parser(sub)
+    _package_parser(sub)
     explain = sub.add_parser("explain", help="decode a bounce, message trace, SMTP protocol log or message headers")
     explain.add_argument("file", nargs="?", default="-", help="the file to read, or - for standard input (default)")
     explain.add_argument("--kind", choices=("ndr", "trace", "smtplog", "headers"),
@@ -85,6 +86,37 @@ def _check_parser(sub: argparse._SubParsersAction) -> None:
                      help="LAB/TESTING ONLY: let the port-25 test reach private and loopback addresses")
     lab.add_argument("--smtp-port", default="25", metavar="PORT",
                      help="LAB/TESTING ONLY: run the port-25 test on this port instead of 25")
+
+
+def _package_parser(sub: argparse._SubParsersAction) -> None:
+    package = sub.add_parser(
+        "package", help="build the Teams app package (manifest.json and icons in a zip) for a bot id",
+        description="Fill the bot's Microsoft App ID into manifest/manifest.json and zip it with the icons, "
+                    "ready to upload in Teams. Exit code 0 when the zip was written, 2 for bad input, "
+                    "3 when the manifest template or an icon is missing or broken.")
+    package.add_argument("--app-id", required=True, metavar="GUID",
+                         help="the bot's Microsoft App ID (the Azure Bot's msaAppId)")
+    package.add_argument("--out", type=Path, default=Path("appPackage.zip"), metavar="FILE",
+                         help="where to write the zip (default: appPackage.zip)")
+    package.add_argument("--teams-app-id", metavar="GUID",
+                         help="the Teams app's own id (default: derived from --app-id, the same on every build)")
+    package.add_argument("--domain", metavar="HOST", help="public host name of the bot's endpoint, for validDomains")
+    package.add_argument("--version", metavar="X.Y.Z",
+                         help="app version (default: the template's); raise it for each update you upload")
+
+
+def _package(args: argparse.Namespace) -> int:
+    from bot.package import PackageError, PackageOptions, build_package
+
+    options = PackageOptions(args.app_id, teams_app_id=args.teams_app_id, domain=args.domain, version=args.version)
+    try:
+        manifest = build_package(options, args.out)
+    except PackageError as exc:
+        print(f"mailflow package: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"wrote {args.out} (bot id {manifest['bots'][0]['botId']}, Teams app id {manifest['id']}, "
+          f"version {manifest['version']})")
+    return 0
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -385,5 +417,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "chat"
     if command == "chat" and not hasattr(args, "transcript"):
         args.transcript, args.nameserver, args.no_checks = None, None, False
-    handlers = {"chat": _chat, "serve": _serve, "check": _check, "diagram": _diagram, "explain": _explain}
+    handlers = {"chat": _chat, "serve": _serve, "check": _check, "diagram": _diagram, "explain": _explain,
+                "package": _package}
     return handlers[command](args)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from botbuilder.core import ConversationState, MemoryStorage, Storage
 from botbuilder.schema import Activity, DeliveryModes
+from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.adapter import AdapterWithErrorHandler, AuthUnavailable, TurnOutcome, Unauthorized
 from bot.settings import Settings
@@ -48,13 +49,15 @@ def error(status: int, message: str) -> web.Response:
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None, storage: Storage | None = None,
-               runner: CheckRunner | None = None) -> web.Application:
+               runner: CheckRunner | None = None,
+               credentials_factory: ServiceClientCredentialsFactory | None = None) -> web.Application:
     """The whole endpoint; each app has its own adapter, bot and state so tests and benches can run several.
 
-    Live checks run only with a ``runner`` (serve() builds one from the settings)."""
+    Live checks run only with a ``runner`` (serve() builds one from the settings). ``credentials_factory``
+    replaces the one that gets the bot's outbound tokens from Azure AD (tests)."""
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[_json_errors])
     app[SETTINGS] = settings
-    app[ADAPTER] = AdapterWithErrorHandler(settings)
+    app[ADAPTER] = AdapterWithErrorHandler(settings, credentials_factory)
     session = Session(engine or Engine.default(checks=runner is not None), runner)
     app[BOT] = MailflowBot(session, ConversationState(storage or MemoryStorage()))
     app.router.add_post("/api/messages", messages)
@@ -66,24 +69,37 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def unauthorized() -> web.Response:
+    response = error(401, "the request's token is missing or invalid")
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 async def messages(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
+    # With authentication off the SDK still tries to decode any token it is given, and fails: ignore it.
+    auth_header = request.headers.get("Authorization", "") if settings.auth_enabled else None
+    if auth_header is not None and not _bearer(auth_header):
+        return unauthorized()  # before the body is even read
     try:
         activity = await read_activity(request, settings.max_body_bytes)
     except BadActivity as exc:
         return error(exc.status, exc.message)
-    # With authentication off the SDK still tries to decode any token it is given, and fails: ignore it.
-    auth_header = request.headers.get("Authorization", "") if settings.auth_enabled else ""
     try:
         outcome = await request.app[ADAPTER].run_turn(activity, auth_header, request.app[BOT])
     except Unauthorized:
-        return error(401, "the request's token is missing or invalid")
+        return unauthorized()
     except AuthUnavailable:
         return error(503, "the token could not be checked right now; try again later")
     except Exception as exc:
         log.error("could not run the turn: %s", type(exc).__name__, exc_info=exc)
         return error(502, "the turn could not be run; the conversation was not advanced")
     return turn_response(outcome)
+
+
+def _bearer(header: str) -> bool:
+    scheme, _, token = header.partition(" ")
+    return scheme == "Bearer" and token.count(".") == 2 and " " not in token
 
 
 def turn_response(outcome: TurnOutcome) -> web.Response:
@@ -111,8 +127,10 @@ async def read_activity(request: web.Request, max_bytes: int) -> Activity:
         raise BadActivity(413, f"the body is larger than {max_bytes} bytes")
     try:
         raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
+    except web.HTTPRequestEntityTooLarge:  # also when a compressed body inflates past the limit
         raise BadActivity(413, f"the body is larger than {max_bytes} bytes") from None
+    except web.RequestPayloadError:  # a broken Content-Encoding (gzip/deflate/br) or a truncated chunked body
+        raise BadActivity(400, "the body could not be read (broken Content-Encoding or transfer)") from None
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: "[[[[..."
@@ -222,6 +240,10 @@ def serve(settings: Settings) -> None:
     def announce(_message: str) -> None:
         print(f"mailflow-assistant listening on http://{settings.host}:{settings.port}/api/messages (auth {auth})",
               flush=True)
+        if not settings.auth_enabled:
+            where = "this machine only (loopback)" if is_loopback(settings.host) else "OTHER MACHINES TOO"
+            print(f"local mode: no MicrosoftAppId, so requests are not authenticated; reachable from {where}. "
+                  "Set MicrosoftAppId (and its password or managed identity) to serve Teams.", flush=True)
 
     try:
         web.run_app(create_app(settings, runner=_runner(settings)), host=settings.host, port=settings.port,

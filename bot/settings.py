@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3978
 DEFAULT_MAX_BODY = 256 * 1024
+# Where Bot Framework tokens' signing keys are published (botbuilder's AuthenticationConstants): the channel
+# (Teams and the other Azure Bot Service channels), and Azure AD for tokens the Emulator and skills send.
+DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+DEFAULT_EMULATOR_OPENID_METADATA_URL = "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
+DEFAULT_OPENID_TIMEOUT = 10.0
 APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 # What each app type needs once authentication is on (MultiTenant with no app id means auth off).
 _REQUIRED = {"multitenant": ("MicrosoftAppPassword",),
@@ -28,12 +35,21 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY
     live_checks: bool = True  # offer live DNS/SMTP checks in the conversation (MAILFLOW_LIVE_CHECKS=0 turns off)
     nameservers: tuple[str, ...] = ()  # HOST[:PORT] for those checks; empty = the system's resolver
+    openid_metadata_url: str = DEFAULT_OPENID_METADATA_URL  # MAILFLOW_OPENID_METADATA_URL
+    emulator_openid_metadata_url: str = DEFAULT_EMULATOR_OPENID_METADATA_URL  # MAILFLOW_EMULATOR_OPENID_METADATA_URL
+    openid_timeout: float = DEFAULT_OPENID_TIMEOUT  # seconds to fetch the metadata and keys (MAILFLOW_OPENID_TIMEOUT)
 
     def __post_init__(self) -> None:
         # Caught here with a clear message rather than as a bare Exception from inside botbuilder.
         _port(self.port)
         if self.max_body_bytes < 1:
             raise ValueError("max_body_bytes must be positive")
+        for name, url in (("MAILFLOW_OPENID_METADATA_URL", self.openid_metadata_url),
+                          ("MAILFLOW_EMULATOR_OPENID_METADATA_URL", self.emulator_openid_metadata_url)):
+            if not is_allowed_url(url):
+                raise ValueError(f"{name} must be an https URL (http only to 127.0.0.1 or localhost), not {url!r}")
+        if not 0.1 <= self.openid_timeout <= 120:  # NaN fails this too
+            raise ValueError(f"MAILFLOW_OPENID_TIMEOUT must be 0.1 to 120 seconds, not {self.openid_timeout!r}")
         kind = self.app_type.casefold()
         if kind not in APP_TYPES:
             raise ValueError(f"MicrosoftAppType must be one of {', '.join(APP_TYPES.values())}, not {self.app_type!r}")
@@ -64,21 +80,71 @@ class Settings:
             tenant_id=environ.get("MicrosoftAppTenantId", "").strip(),
             live_checks=checks_env if live_checks is None else live_checks,
             nameservers=nameservers or env_ns,
+            openid_metadata_url=environ.get("MAILFLOW_OPENID_METADATA_URL", "").strip() or DEFAULT_OPENID_METADATA_URL,
+            emulator_openid_metadata_url=environ.get("MAILFLOW_EMULATOR_OPENID_METADATA_URL", "").strip()
+            or DEFAULT_EMULATOR_OPENID_METADATA_URL,
+            openid_timeout=_seconds(environ.get("MAILFLOW_OPENID_TIMEOUT", "").strip() or DEFAULT_OPENID_TIMEOUT),
         )
 
     def sdk_config(self) -> SdkConfig:
-        """The attribute-style object botbuilder's ConfigurationBotFrameworkAuthentication reads."""
-        return SdkConfig(self.app_id, self.app_password, self.app_type, self.tenant_id)
+        """The attribute-style object botbuilder's ConfigurationBotFrameworkAuthentication reads.
+
+        With authentication on it names every endpoint, which makes botbuilder use its "parameterized"
+        authentication (the only one that takes metadata URLs from configuration); the values are the public
+        cloud's, so the rules are those of its built-in public cloud path. With authentication off no token is
+        read, and the built-in path copes with activities the parameterized one fails on (no recipient)."""
+        if not self.auth_enabled:
+            return SdkConfig(self.app_id, self.app_password, self.app_type, self.tenant_id)
+        return SdkConfig(self.app_id, self.app_password, self.app_type, self.tenant_id,
+                         TO_CHANNEL_FROM_BOT_LOGIN_URL="https://login.microsoftonline.com/",
+                         TO_CHANNEL_FROM_BOT_OAUTH_SCOPE="https://api.botframework.com",
+                         TO_BOT_FROM_CHANNEL_TOKEN_ISSUER="https://api.botframework.com",
+                         OAUTH_URL="https://api.botframework.com",
+                         TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=self.openid_metadata_url,
+                         TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=self.emulator_openid_metadata_url,
+                         CALLER_ID="urn:botframework:azure")
 
 
 @dataclass(frozen=True)
 class SdkConfig:
-    """Mirrors the SDK samples' ``DefaultConfig`` attribute names."""
+    """Mirrors the SDK samples' ``DefaultConfig`` attribute names (None: not set, botbuilder's default)."""
 
     APP_ID: str
     APP_PASSWORD: str
     APP_TYPE: str
     APP_TENANTID: str
+    TO_CHANNEL_FROM_BOT_LOGIN_URL: str | None = None
+    TO_CHANNEL_FROM_BOT_OAUTH_SCOPE: str | None = None
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER: str | None = None
+    OAUTH_URL: str | None = None
+    TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL: str | None = None
+    TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL: str | None = None
+    CALLER_ID: str | None = None
+
+
+def _seconds(value: float | str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"MAILFLOW_OPENID_TIMEOUT must be a number of seconds, not {value!r}") from None
+
+
+def is_allowed_url(url: str) -> bool:
+    """https, or http to a loopback host (tests, a local proxy): signing keys fetched in clear text can be forged."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 (raises ValueError for a bad port)
+    except ValueError:
+        return False
+    if parts.scheme == "https":
+        return bool(host)
+    if parts.scheme != "http":
+        return False
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _port(value: int | str) -> int:

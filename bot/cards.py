@@ -42,7 +42,7 @@ def choice_buttons(choices: tuple[Choice, ...], step: str) -> list[Element]:
     if long:
         elements += [text(f"{i}. {c.label}", spacing="Small") for i, c in enumerate(choices, 1)]
     for i, c in enumerate(choices, 1):
-        title = f"{i}. {shorten(c.label, BUTTON_TITLE)}" if long else c.label
+        title = f"{i}. {shorten(c.label, BUTTON_TITLE, ' …')}" if long else c.label  # in full above
         elements.append({"type": "ActionSet", "actions": [submit(c, step, title)], "spacing": "Small"})
     return elements
 

@@ -21,13 +21,13 @@ LONG_TEXT = 1500  # characters of one block of prose; cards.fit() shortens furth
 SHORTENED = " … (shortened)"
 
 
-def shorten(text: str, limit: int) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters, saying so when it was cut."""
+def shorten(text: str, limit: int, mark: str = SHORTENED) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, ending in ``mark`` when it was cut."""
     if len(text) <= limit:
         return text
-    cut = text[: max(0, limit - len(SHORTENED))]
+    cut = text[: max(0, limit - len(mark))]
     space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip() + SHORTENED
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + mark
 
 
 def text(value: str, **style: Any) -> Element:

@@ -50,23 +50,33 @@ def ensure_venv(extras: str) -> None:
     stamp.write_text(digest)
 
 
+# Debian packages the tests use: the program that proves each is there, and why it is needed.
+SYSTEM_TOOLS = {"graphviz": ("dot", "the SVG diagram tests will be skipped"),
+                "chromium": ("chromium", "the end-to-end Teams client test will fail")}
+
+
 def ensure_system_tools() -> None:
-    """Graphviz's dot draws the SVG diagrams; install it where we are allowed to (CI runs as root)."""
-    if shutil.which("dot"):
+    """Graphviz draws the SVG diagrams, Chromium runs the Teams-like client; installed where we are allowed to
+    (CI runs as root)."""
+    missing = [package for package, (program, _) in SYSTEM_TOOLS.items() if not shutil.which(program)]
+    if not missing:
         return
     if os.name == "posix" and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        say("installing graphviz (for the SVG diagram tests) ...")
+        say(f"installing {', '.join(missing)} (Debian packages the tests use) ...")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         quiet = {"stdout": subprocess.DEVNULL, "env": env}
-        if subprocess.call(["apt-get", "install", "-y", "-q", "--no-install-recommends", "graphviz"], **quiet):
+        install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]
+        if subprocess.call(install, **quiet):
             subprocess.call(["apt-get", "update", "-q"], **quiet)
-            subprocess.call(["apt-get", "install", "-y", "-q", "--no-install-recommends", "graphviz"], **quiet)
-    if not shutil.which("dot"):
-        say("graphviz's 'dot' is not installed: the SVG diagram tests will be skipped.")
+            subprocess.call(install, **quiet)
+    for package, (program, consequence) in SYSTEM_TOOLS.items():
+        if not shutil.which(program):
+            say(f"{package} is not installed: {consequence}.")
 
 
 def ensure_node_tools() -> None:
-    """The pinned npm packages the tests use offline (the Teams manifest schemas), again only when the lock changes.
+    """The pinned npm packages the tests use offline (Teams manifest schemas, Agents Playground), again only when
+    the lock changes.
 
     Without node/npm the manifest schema test fails and says how to fix it; nothing is skipped silently."""
     npm = shutil.which("npm")
@@ -77,7 +87,7 @@ def ensure_node_tools() -> None:
     digest = hashlib.sha256((NODE_TOOLS / "package-lock.json").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
-    say("installing the pinned npm packages in tools/node (Teams manifest schemas) ...")
+    say("installing the pinned npm packages in tools/node (Teams manifest schemas, Agents Playground) ...")
     command = [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"]
     if subprocess.call(command, cwd=NODE_TOOLS, stdout=subprocess.DEVNULL) != 0:
         say("npm ci failed (see above): the Teams manifest schema test will fail.")

@@ -163,6 +163,7 @@ def _session(args: argparse.Namespace) -> Session:
 
 def _serve(args: argparse.Namespace) -> int:
     from bot.http_app import serve
+    from bot.logs import configure_from_env
     from bot.settings import Settings
     from mailflow.resolver import BadNameserver
 
@@ -170,6 +171,7 @@ def _serve(args: argparse.Namespace) -> int:
         settings = Settings.from_env(os.environ, host=args.host, port=args.port,
                                      nameservers=tuple(args.nameserver or ()),
                                      live_checks=False if args.no_checks else None)
+        configure_from_env(os.environ)  # JSON lines with the conversation id; MAILFLOW_LOG_LEVEL / _FORMAT
     except ValueError as exc:
         print(f"mailflow: {exc}", file=sys.stderr)
         return 2

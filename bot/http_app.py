@@ -21,6 +21,7 @@ from botbuilder.schema import Activity, DeliveryModes
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.adapter import AdapterWithErrorHandler, AuthUnavailable, TurnOutcome, Unauthorized
+from bot.logs import turn_scope
 from bot.settings import Settings
 from bot.teams_bot import MailflowBot
 from dialogs.engine import Engine
@@ -85,16 +86,25 @@ async def messages(request: web.Request) -> web.Response:
         activity = await read_activity(request, settings.max_body_bytes)
     except BadActivity as exc:
         return error(exc.status, exc.message)
-    try:
-        outcome = await request.app[ADAPTER].run_turn(activity, auth_header, request.app[BOT])
-    except Unauthorized:
-        return unauthorized()
-    except AuthUnavailable:
-        return error(503, "the token could not be checked right now; try again later")
-    except Exception as exc:
-        log.error("could not run the turn: %s", type(exc).__name__, exc_info=exc)
-        return error(502, "the turn could not be run; the conversation was not advanced")
-    return turn_response(outcome)
+    conversation = activity.conversation.id if activity.conversation else None
+    with turn_scope(conversation, activity_type=activity.type, channel=activity.channel_id) as turn:
+        try:
+            outcome = await request.app[ADAPTER].run_turn(activity, auth_header, request.app[BOT])
+        except Unauthorized:
+            turn.outcome, turn.status = "unauthorized", 401
+            return unauthorized()
+        except AuthUnavailable:
+            turn.outcome, turn.status = "auth_unavailable", 503
+            return error(503, "the token could not be checked right now; try again later")
+        except Exception as exc:
+            turn.outcome, turn.status = "failed", 502
+            log.error("could not run the turn: %s", type(exc).__name__, exc_info=exc)
+            return error(502, "the turn could not be run; the conversation was not advanced")
+        response = turn_response(outcome)
+        turn.status = response.status
+        if response.status >= 500:
+            turn.outcome = "undelivered"
+        return response
 
 
 def _bearer(header: str) -> bool:
@@ -230,7 +240,6 @@ def _runner(settings: Settings) -> CheckRunner | None:
 
 def serve(settings: Settings) -> None:
     """Run the endpoint until interrupted (``mailflow serve``)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     auth = "on" if settings.auth_enabled else "off"
     if not settings.auth_enabled and not is_loopback(settings.host):
         print(f"warning: authentication is off (no MicrosoftAppId) and {settings.host} is reachable from other "

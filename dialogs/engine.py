@@ -38,6 +38,8 @@ COMMANDS: Mapping[str, frozenset[str]] = {
     "summary": frozenset({"summary", "/summary", "case summary", "show summary", "recap", "ticket"}),
     "quit": frozenset({"quit", "exit", "/quit", "bye", "goodbye", "stop", "end", "close"}),
     "glossary": frozenset({"glossary", "/glossary", "terms"}),
+    "check": frozenset({"check", "/check", "check it", "check now", "run the check"}),
+    "explain": frozenset({"explain", "/explain", "decode", "decode this"}),
     "not_admin": frozenset({"i'm not an admin", "i am not an admin", "im not an admin", "not an admin",
                             "i'm not admin", "not admin", "i'm not an administrator", "i am not an administrator",
                             "i'm just a user", "i am just a user", "end user", "i'm an end user", "no admin rights",
@@ -178,12 +180,27 @@ class Engine:
             names = ", ".join(t.name for t in GLOSSARY)
             return [Reply(f"Terms I can explain: {names}. Ask 'what is <term>'.", kind="glossary"),
                     *self._prompt(conv, short=True)], False
+        if command == "check":
+            return self._check_command(conv), False
+        if command == "explain":
+            return [_notice("Paste the bounce (or just its status line), the message headers, a message trace export "
+                            "or an SMTP protocol log as your next message, or attach the file: I'll decode it and "
+                            "take what it tells us into the case."), *self._prompt(conv, short=True)], False
         if command == "not_admin" and USER_FLOW in self.flows and conv.flow != USER_FLOW:
             conv.history.append({"flow": conv.flow, "state": conv.state, "answer": "I'm not an admin", "undo": {}})
             return [*self._enter_flow(conv, USER_FLOW), *self._advance(conv)], False
         if reply := self._glossary(said):
             return [reply, *self._prompt(conv, short=True)], False
         return self._answer(conv, said), False
+
+    def _check_command(self, conv: Conversation) -> list[Reply]:
+        """'check' typed (or Teams' command menu): run the live check this step offers, if it offers one."""
+        state = self.flows[conv.flow].state(conv.state)
+        if "outcome" not in state and "check" in state and CHECK_NOW in self._labels(conv, state):
+            return self._answer(conv, CHECK_NOW)
+        return [_notice("This step has no live check. I offer one (MX records, a sending IP's block lists, the "
+                        "remote server's port 25, a smart host) at the steps where it helps."),
+                *self._prompt(conv, short=True)]
 
     def _answer(self, conv: Conversation, said: str) -> list[Reply]:
         flow = self.flows[conv.flow]
@@ -464,10 +481,11 @@ class Engine:
         return Reply(
             "Answer each question by number, by its label, or with yes/no where it fits. You can also type:\n"
             "- back: undo your last answer\n- restart: start a new case\n- summary: show the case so far\n"
+            "- check: run the live check the current step offers\n"
             "- what is <term>: explain a term (EOP, NDR, smart host, HRDP...); 'glossary' lists them\n"
             "- not an admin: switch to the steps anyone can do, ending in a ticket for the helpdesk\n"
-            "- paste a bounce, message headers, a message trace or an SMTP log: I decode it (in the terminal: "
-            "/paste, or /load PATH)\n"
+            "- explain, then paste a bounce, message headers, a message trace or an SMTP log: I decode it (you can "
+            "also just paste it; in the terminal: /paste, or /load PATH)\n"
             "- quit: end the conversation", kind="help", title="How to use me")
 
     def _glossary(self, said: str) -> Reply | None:

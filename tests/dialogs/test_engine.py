@@ -8,7 +8,7 @@ import json
 import pytest
 
 from dialogs.engine import Engine, TurnResult
-from tests.dialogs.explore import explore
+from tests.dialogs.explore import TODAY, explore
 
 BAD_INPUTS = ["", "   ", "qwzx plorb", "🙂🙃🔥", "\x00\x07\x1b[31m\x7f", "x" * 10_000, "9999", "0", "-1"]
 
@@ -204,3 +204,21 @@ def test_a_conversation_that_loops_keeps_a_bounded_state(engine):
     assert len(result.state["history"]) == MAX_HISTORY
     assert len(json.dumps(result.state)) < 4096
     assert engine.handle(result.state, "back").state["history"] == result.state["history"][:-1]
+
+
+def test_check_and_explain_commands():
+    """The Teams command menu sends these words: 'check' runs the step's live check, 'explain' asks for evidence."""
+    engine = Engine.default(today=lambda: TODAY, checks=True)
+    result = engine.start()
+    nothing = engine.handle(result.state, "check")
+    assert "no live check" in nothing.replies[0].text
+    assert nothing.state == result.state
+    asked = engine.handle(result.state, "explain")
+    assert "Paste the bounce" in asked.replies[0].text
+    assert asked.state["state"] == result.state["state"]
+    for text in ("4", "user@contoso.com", "someone@fabrikam.com", "yesterday", "pending", "noanswer"):
+        result = engine.handle(result.state, text)
+    assert result.state["state"] == "port25"
+    run = engine.handle(result.state, "check")
+    assert run.replies[-1].kind == "check" and run.replies[-1].check is not None
+    assert run.replies[-1].check.kind == "smtp"

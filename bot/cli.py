@@ -404,13 +404,9 @@ def _print_explained(report: dict[str, Any], as_json: bool) -> int:
     if as_json:
         print(json.dumps(report, indent=2, default=str))
     else:
-        print(f"Kind: {report.get('kind') or 'not recognised'}")
-        for key in ("status", "smtp_code", "who", "hop", "verdict", "layout", "log_type"):
-            if report.get(key) not in (None, "", []):
-                print(f"{key.replace('_', ' ').capitalize()}: {report[key]}")
-        for finding in report.get("findings", []):
-            text_of = finding.get("text", finding) if isinstance(finding, dict) else finding
-            print(f"- {text_of}")
+        from bot.file_offer import findings_text
+
+        print(findings_text(report), end="")
     return 0 if recognised(report) else 1
 
 

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from botbuilder.core import ActivityHandler, ConversationState, TurnContext
+from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.attachments import fetch_attachment
+from bot.file_offer import INVOKE_NAME, FileOffers
 from bot.render_activity import TEAMS, reply_to_activity, welcome_activity
 from dialogs.replies import Reply
 from dialogs.session import Session
@@ -69,6 +70,7 @@ class MailflowBot(ActivityHandler):
         self.conversation_state = conversation_state
         self.case = conversation_state.create_property(CASE_PROPERTY)
         self.welcomed = conversation_state.create_property(WELCOMED_PROPERTY)
+        self.files = FileOffers(conversation_state)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -103,10 +105,20 @@ class MailflowBot(ActivityHandler):
         result = await self.session.turn(stored, text,
                                          key=f"{activity.channel_id}/{activity.conversation.id}",
                                          show=show_then_type)
-        await self._send(turn_context, result.replies)
+        # Personal Teams chats: findings the chat cannot show are offered as a file, next to the findings card.
+        offer = await self.files.offer_for(turn_context, text, result.replies)
+        await self._send(turn_context, result.replies, offer)
         # Only now: if delivery failed above, the stored case is untouched and a retry resumes at the same step.
         await self.case.set(turn_context, result.state)
         await self.conversation_state.save_changes(turn_context)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """Teams' file consent answer is handled here (always 200); other invokes as the SDK does."""
+        if turn_context.activity.name == INVOKE_NAME:
+            await self.files.answer(turn_context)
+            await self.conversation_state.save_changes(turn_context)
+            return InvokeResponse(status=200)
+        return await super().on_invoke_activity(turn_context)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         """Teams: welcome when the bot itself was added (not each time someone joins a team); elsewhere greet
@@ -136,10 +148,17 @@ class MailflowBot(ActivityHandler):
         await self.welcomed.set(turn_context, token)
         await self.conversation_state.save_changes(turn_context)
 
-    async def _send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
+    async def _send(self, turn_context: TurnContext, replies: list[Reply],
+                    extra: tuple[Reply, Activity] | None = None) -> None:
+        """The replies as activities; ``extra`` is an activity that goes right after one of the replies."""
         if replies:
             channel = turn_context.activity.channel_id or ""
-            await turn_context.send_activities([reply_to_activity(reply, channel) for reply in replies])
+            activities: list[Activity] = []
+            for reply in replies:
+                activities.append(reply_to_activity(reply, channel))
+                if extra is not None and reply is extra[0]:
+                    activities.append(extra[1])
+            await turn_context.send_activities(activities)
 
     @asynccontextmanager
     async def _one_turn_at_a_time(self, key: str) -> AsyncIterator[None]:

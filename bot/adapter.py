@@ -3,22 +3,29 @@
 botbuilder calls ``on_turn_error`` and then carries on as if the turn succeeded, so the HTTP layer could
 not tell a delivered reply from a lost one. ``run_turn`` keeps the turn's context and returns what the
 error handler recorded, so /api/messages can answer 502 when the channel could not be reached.
+
+Replies leave through bot/connector.py: connector clients reused per serviceUrl, one keep-alive session.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
 import requests
 from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
+from botframework.connector import Channels, ConnectorClient
 from botframework.connector.auth import ServiceClientCredentialsFactory
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.auth import MetadataUnavailable, install
+from bot.connector import ConnectorError, ConnectorUnreachable, PooledAuthentication, ReplyTransport
 from bot.settings import Settings
+from bot.storage import StorageError
+from bot.turn_store import StoreBusy
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +51,8 @@ class TurnFailure:
     @property
     def delivery(self) -> bool:
         """True when the channel's connector could not be reached or refused a reply."""
-        return isinstance(self.error, ClientRequestError | HttpOperationError | requests.RequestException)
+        return isinstance(self.error, ConnectorError | ClientRequestError | HttpOperationError
+                          | requests.RequestException)
 
 
 @dataclass
@@ -61,9 +69,36 @@ class AdapterWithErrorHandler(CloudAdapter):
         if settings.auth_enabled:  # our key stores, with a timeout, before botbuilder makes its own
             for url in (settings.openid_metadata_url, settings.emulator_openid_metadata_url):
                 install(url, settings.openid_timeout)
-        super().__init__(ConfigurationBotFrameworkAuthentication(settings.sdk_config(),
-                                                                 credentials_factory=credentials_factory))
+        super().__init__(PooledAuthentication(ConfigurationBotFrameworkAuthentication(
+            settings.sdk_config(), credentials_factory=credentials_factory)))
+        self.replies = ReplyTransport()
         self.on_turn_error = self._on_error
+
+    async def close(self, _app: object = None) -> None:
+        """Close the reply session; an aiohttp ``on_cleanup`` handler (hence the unused app argument)."""
+        await self.replies.close()
+
+    async def send_activities(self, context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+        """CloudAdapter's send, with the replies posted through the pooled keep-alive session, in order."""
+        if not activities:
+            raise TypeError("Expecting one or more activities, but the list was empty.")
+        client: ConnectorClient | None = context.turn_state.get(self.BOT_CONNECTOR_CLIENT_KEY)
+        responses: list[ResourceResponse] = []
+        for activity in activities:
+            activity.id = None
+            response = ResourceResponse(id="")
+            if activity.type == "delay":
+                await asyncio.sleep(int((activity.value or 1000) / 1000))
+            elif activity.type == ActivityTypes.invoke_response:
+                context.turn_state[self._INVOKE_RESPONSE_KEY] = activity
+            elif activity.type == ActivityTypes.trace and activity.channel_id != Channels.emulator:
+                pass
+            elif client is None:
+                raise RuntimeError("Unable to extract ConnectorClient from turn context.")
+            else:
+                response = await self.replies.post(client, activity)
+            responses.append(response)
+        return responses
 
     async def _on_error(self, context: TurnContext, error: Exception) -> None:
         # User text stays out of the logs: only the error (with a traceback when it is our own bug).
@@ -71,9 +106,11 @@ class AdapterWithErrorHandler(CloudAdapter):
         context.turn_state[_FAILURE_KEY] = failure
         if failure.delivery:
             log.warning("could not deliver a reply to the channel: %s", error)
+        elif isinstance(error, StorageError | StoreBusy):  # not our bug: the store is down, or the case too busy
+            log.warning("the conversation store failed: %s", error)
         else:
             log.error("turn failed with %s", type(error).__name__, exc_info=error)
-        if isinstance(error, ClientRequestError):
+        if isinstance(error, ClientRequestError | ConnectorUnreachable):
             return  # the connector is unreachable: an apology would only wait for the same failure
         try:
             await context.send_activity(APOLOGY)

@@ -20,6 +20,10 @@ from dialogs.diagram import FORMATS
 if TYPE_CHECKING:
     from dialogs.session import Session
 
+# ``mailflow serve`` keeps conversations in a file next to where it runs unless told otherwise (--storage,
+# MAILFLOW_STORAGE); Settings() itself defaults to memory, for tests.
+SERVE_STORAGE = "sqlite:///data/mailflow.sqlite3"
+
 
 def _network_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nameserver", action="append", metavar="HOST[:PORT]",
@@ -41,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the Bot Framework endpoint for Teams (/api/messages)")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, env MAILFLOW_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (default 3978, env PORT)")
+    serve.add_argument("--storage", metavar="WHERE",
+                       help="where conversation state lives: memory, sqlite:///PATH (relative to the working "
+                            f"directory) or azure-blob (default {SERVE_STORAGE}, env MAILFLOW_STORAGE)")
     _network_options(serve)
     _check_parser(sub)
     _package_parser(sub)
@@ -170,7 +177,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(os.environ, host=args.host, port=args.port,
                                      nameservers=tuple(args.nameserver or ()),
-                                     live_checks=False if args.no_checks else None)
+                                     live_checks=False if args.no_checks else None, storage=args.storage,
+                                     default_storage=SERVE_STORAGE)
         configure_from_env(os.environ)  # JSON lines with the conversation id; MAILFLOW_LOG_LEVEL / _FORMAT
     except ValueError as exc:
         print(f"mailflow: {exc}", file=sys.stderr)

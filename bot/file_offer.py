@@ -4,8 +4,9 @@ When decoded evidence has more findings than the chat shows, a FileConsentCard g
 card. Accepting it makes Teams send a ``fileConsent/invoke`` with an upload URL in the person's OneDrive; the
 bot PUTs the file there and posts a FileInfoCard that opens it.
 
-Where the text waits in between: in the conversation state (only the latest offer, at most MAX_FILE_BYTES,
-forgotten once accepted or declined, or after OFFER_TTL). The card's accept/decline contexts carry only the
+Where the text waits in between: in its own store item next to the conversation's record (only the latest
+offer, at most MAX_FILE_BYTES, forgotten once accepted or declined, or after OFFER_TTL), so the record every
+turn reads and writes stays a few KB. The card's accept/decline contexts carry only the
 offer's id. Teams echoes those contexts back, so they could carry the text itself, but the card has to fit in
 one message (about 28 KB with everything else) and a few hundred findings do not; one path for every size is
 simpler and safer than two, and the id tells a click on an older card from one on the current card.
@@ -22,10 +23,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import aiohttp
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.settings import is_allowed_url
+from bot.storage import E_TAG, JsonStorage
+from bot.turn_store import conversation_key
 from dialogs.evidence import MAX_EVIDENCE, SHOWN_FINDINGS
 from dialogs.replies import Reply
 from mailflow.evidence import explain, recognised
@@ -33,7 +36,7 @@ from mailflow.evidence import explain, recognised
 FILE_CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
 INVOKE_NAME = "fileConsent/invoke"
-OFFER_PROPERTY = "findings_file"
+OFFER_ITEM = "/findings-file"  # appended to the conversation's key
 MAX_FILE_BYTES = 1024 * 1024
 OFFER_TTL = 3600.0  # seconds an offer stays open
 UPLOAD_TIMEOUT = 10.0  # seconds for the PUT to OneDrive (Teams waits about 15 s for the invoke's answer)
@@ -145,10 +148,14 @@ async def upload(url: str, data: bytes) -> str | None:
 
 
 class FileOffers:
-    """The latest offer of each conversation, kept in its ConversationState (the bot saves the state)."""
+    """The latest offer of each conversation, in its own store item (written as is: the newest offer wins)."""
 
-    def __init__(self, conversation_state: ConversationState) -> None:
-        self.offer = conversation_state.create_property(OFFER_PROPERTY)
+    def __init__(self, storage: JsonStorage) -> None:
+        self.storage = storage
+
+    @staticmethod
+    def _key(turn_context: TurnContext) -> str:
+        return conversation_key(turn_context.activity) + OFFER_ITEM
 
     async def offer_for(self, turn_context: TurnContext, text: str, replies: Sequence[Reply]) -> \
             tuple[Reply, Activity] | None:
@@ -159,7 +166,7 @@ class FileOffers:
         if made is None:
             return None
         reply, offer = made
-        await self.offer.set(turn_context, asdict(offer))
+        await self.storage.write({self._key(turn_context): asdict(offer)})
         return reply, Activity(type=ActivityTypes.message, attachments=[consent_card(offer)])
 
     async def answer(self, turn_context: TurnContext) -> None:
@@ -167,14 +174,16 @@ class FileOffers:
         value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
         context = value.get("context")
         offer_id = context.get("offer") if isinstance(context, dict) else None
-        offer = Offer.from_state(await self.offer.get(turn_context))
-        current = offer is not None and offer.id == offer_id and offer.expires > time.time()
         action = value.get("action")
         if action not in ("accept", "decline"):
             return  # not a consent click (Teams sends only these two): nothing to say
+        key = self._key(turn_context)
+        stored = (await self.storage.read([key])).get(key)
+        offer = Offer.from_state({k: v for k, v in stored.items() if k != E_TAG} if stored else None)
+        current = offer is not None and offer.id == offer_id and offer.expires > time.time()
         if action == "decline":
             if current:
-                await self.offer.delete(turn_context)
+                await self.storage.delete([key])
             await turn_context.send_activity(DECLINED)
             return
         info = value.get("uploadInfo")
@@ -189,5 +198,5 @@ class FileOffers:
         if problem:
             await turn_context.send_activity(UPLOAD_FAILED.format(why=problem))
             return
-        await self.offer.delete(turn_context)
+        await self.storage.delete([key])
         await turn_context.send_activity(Activity(type=ActivityTypes.message, attachments=[file_info_card(info)]))

@@ -11,18 +11,18 @@ import ipaddress
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from botbuilder.core import ConversationState, MemoryStorage, Storage
 from botbuilder.schema import Activity, DeliveryModes
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.adapter import AdapterWithErrorHandler, AuthUnavailable, TurnOutcome, Unauthorized
 from bot.logs import turn_scope
 from bot.settings import Settings
+from bot.storage import JsonStorage, StorageError, make_storage
 from bot.teams_bot import MailflowBot
 from dialogs.engine import Engine
 from dialogs.session import CheckRunner, Session
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 ADAPTER = web.AppKey("adapter", AdapterWithErrorHandler)
 BOT = web.AppKey("bot", MailflowBot)
+STORAGE = web.AppKey("storage", JsonStorage)
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -49,21 +50,35 @@ def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, storage: Storage | None = None,
+def create_app(settings: Settings, *, engine: Engine | None = None, storage: JsonStorage | None = None,
                runner: CheckRunner | None = None,
                credentials_factory: ServiceClientCredentialsFactory | None = None) -> web.Application:
     """The whole endpoint; each app has its own adapter, bot and state so tests and benches can run several.
 
     Live checks run only with a ``runner`` (serve() builds one from the settings). ``credentials_factory``
-    replaces the one that gets the bot's outbound tokens from Azure AD (tests)."""
+    replaces the one that gets the bot's outbound tokens from Azure AD (tests). ``storage`` replaces the store
+    ``settings.storage`` names; its caller opens and closes it (the settings' store is opened with the app)."""
     app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[_json_errors])
     app[SETTINGS] = settings
     app[ADAPTER] = AdapterWithErrorHandler(settings, credentials_factory)
+    app.on_cleanup.append(app[ADAPTER].close)  # the pooled reply session (bot/connector.py)
     session = Session(engine or Engine.default(checks=runner is not None), runner)
-    app[BOT] = MailflowBot(session, ConversationState(storage or MemoryStorage()))
+    if storage is None:  # ours to open at start-up (a clear error before listening) and to close at shutdown
+        storage = make_storage(settings)
+        app.cleanup_ctx.append(_keep_open(storage))
+    app[STORAGE] = storage
+    app[BOT] = MailflowBot(session, storage)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     return app
+
+
+def _keep_open(storage: JsonStorage) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def keep_open(_app: web.Application) -> AsyncIterator[None]:
+        async with storage:
+            yield
+
+    return keep_open
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -253,9 +268,12 @@ def serve(settings: Settings) -> None:
             where = "this machine only (loopback)" if is_loopback(settings.host) else "OTHER MACHINES TOO"
             print(f"local mode: no MicrosoftAppId, so requests are not authenticated; reachable from {where}. "
                   "Set MicrosoftAppId (and its password or managed identity) to serve Teams.", flush=True)
+        print(f"conversation state: {app[STORAGE].describe()}", flush=True)
 
+    app = create_app(settings, runner=_runner(settings))
     try:
-        web.run_app(create_app(settings, runner=_runner(settings)), host=settings.host, port=settings.port,
-                    print=announce)
+        web.run_app(app, host=settings.host, port=settings.port, print=announce)
+    except StorageError as exc:  # the state file or container could not be opened at start-up
+        raise SystemExit(f"mailflow: {exc}") from None
     except OSError as exc:  # port in use, address not available
         raise SystemExit(f"mailflow: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from bot.storage import DEFAULT_CONTAINER, DEFAULT_STORAGE, blob_settings_problem, parse_storage
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3978
@@ -38,10 +40,17 @@ class Settings:
     openid_metadata_url: str = DEFAULT_OPENID_METADATA_URL  # MAILFLOW_OPENID_METADATA_URL
     emulator_openid_metadata_url: str = DEFAULT_EMULATOR_OPENID_METADATA_URL  # MAILFLOW_EMULATOR_OPENID_METADATA_URL
     openid_timeout: float = DEFAULT_OPENID_TIMEOUT  # seconds to fetch the metadata and keys (MAILFLOW_OPENID_TIMEOUT)
+    storage: str = DEFAULT_STORAGE  # where conversation state lives (MAILFLOW_STORAGE, --storage): bot/storage.py
+    blob_connection_string: str = field(default="", repr=False)  # MAILFLOW_BLOB_CONNECTION_STRING (a secret)
+    blob_container: str = DEFAULT_CONTAINER  # MAILFLOW_BLOB_CONTAINER
 
     def __post_init__(self) -> None:
         # Caught here with a clear message rather than as a bare Exception from inside botbuilder.
         _port(self.port)
+        if parse_storage(self.storage).kind == "azure-blob":
+            problem = blob_settings_problem(self.blob_connection_string, self.blob_container)
+            if problem:
+                raise ValueError(problem)
         if self.max_body_bytes < 1:
             raise ValueError("max_body_bytes must be positive")
         for name, url in (("MAILFLOW_OPENID_METADATA_URL", self.openid_metadata_url),
@@ -66,9 +75,10 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, host: str | None = None, port: int | None = None,
-                 nameservers: tuple[str, ...] = (), live_checks: bool | None = None) -> Settings:
-        """Build from ``environ`` (MAILFLOW_HOST, PORT, MAILFLOW_NAMESERVERS, MAILFLOW_LIVE_CHECKS and the
-        standard Microsoft* names); arguments win."""
+                 nameservers: tuple[str, ...] = (), live_checks: bool | None = None, storage: str | None = None,
+                 default_storage: str = DEFAULT_STORAGE) -> Settings:
+        """Build from ``environ`` (MAILFLOW_HOST, PORT, MAILFLOW_NAMESERVERS, MAILFLOW_LIVE_CHECKS, MAILFLOW_STORAGE,
+        MAILFLOW_BLOB_* and the standard Microsoft* names); arguments win, ``default_storage`` when none is set."""
         env_ns = tuple(v.strip() for v in environ.get("MAILFLOW_NAMESERVERS", "").split(",") if v.strip())
         checks_env = environ.get("MAILFLOW_LIVE_CHECKS", "1").strip().casefold() not in {"0", "false", "no", "off"}
         return cls(
@@ -84,6 +94,9 @@ class Settings:
             emulator_openid_metadata_url=environ.get("MAILFLOW_EMULATOR_OPENID_METADATA_URL", "").strip()
             or DEFAULT_EMULATOR_OPENID_METADATA_URL,
             openid_timeout=_seconds(environ.get("MAILFLOW_OPENID_TIMEOUT", "").strip() or DEFAULT_OPENID_TIMEOUT),
+            storage=(storage or environ.get("MAILFLOW_STORAGE", "")).strip() or default_storage,
+            blob_connection_string=environ.get("MAILFLOW_BLOB_CONNECTION_STRING", "").strip(),
+            blob_container=environ.get("MAILFLOW_BLOB_CONTAINER", "").strip() or DEFAULT_CONTAINER,
         )
 
     def sdk_config(self) -> SdkConfig:

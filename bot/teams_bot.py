@@ -1,29 +1,37 @@
-"""The Bot Framework bot: activities in, engine turns, activities out; the case lives in ConversationState."""
+"""The Bot Framework bot: activities in, engine turns, activities out; the case lives in the conversation's
+record in the store (bot/turn_store.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from botbuilder.core import ActivityHandler, ConversationState, InvokeResponse, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.attachments import fetch_attachment
 from bot.file_offer import INVOKE_NAME, FileOffers
 from bot.render_activity import TEAMS, reply_to_activity, welcome_activity
+from bot.storage import JsonStorage
+from bot.turn_store import SEEN, Change, Record, TurnStore, conversation_key, mark_seen
 from dialogs.replies import Reply
 from dialogs.session import Session
 
-CASE_PROPERTY = "case"
-WELCOMED_PROPERTY = "welcomed"  # the step token the welcome card was sent at, so Teams' double notice greets once
+CASE = "case"  # the engine's state (dialogs/conversation.py) in the record
+WELCOMED = "welcomed"  # the step token the welcome card was sent at, so Teams' double notice greets once
 _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _LEADING_MENTION = re.compile(r"^\s*<at[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _SUBMIT_KEYS = ("choice", "text")
 STALE = ("That button belongs to an earlier question, so I've ignored it and left the case as it was. "
          "Here is the current question again:")
+
+
+def kept(record: Record) -> dict[str, Any]:
+    """The record's data without what an earlier release kept there and this one does not use."""
+    return {key: value for key, value in record.data.items() if key in (CASE, WELCOMED, SEEN)}
 
 
 def user_text(activity: Activity) -> str:
@@ -62,61 +70,65 @@ def submitted(activity: Activity) -> dict[str, Any] | None:
 
 
 class MailflowBot(ActivityHandler):
-    """Runs one engine turn per message; state is written only after the replies were delivered."""
+    """Runs one engine turn per message over the conversation's record in the store (bot/turn_store.py).
 
-    def __init__(self, session: Session, conversation_state: ConversationState) -> None:
+    A turn decides its replies and new state, stores the state only if nobody changed it meanwhile (else it
+    decides again), then sends. If sending fails the store is put back, so the channel's retry resumes at the
+    same step; an activity id the record has already answered is not answered again."""
+
+    def __init__(self, session: Session, storage: JsonStorage) -> None:
         self.session = session
         self.engine = session.engine
-        self.conversation_state = conversation_state
-        self.case = conversation_state.create_property(CASE_PROPERTY)
-        self.welcomed = conversation_state.create_property(WELCOMED_PROPERTY)
-        self.files = FileOffers(conversation_state)
+        self.store = TurnStore(storage)
+        self.files = FileOffers(storage)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        # Two quick clicks in one conversation must not both start from the same stored state.
-        activity = turn_context.activity
-        key = f"{activity.channel_id}/{activity.conversation.id if activity.conversation else ''}"
-        async with self._one_turn_at_a_time(key):
+        # Two quick clicks in one conversation on this instance wait for each other instead of racing in the store.
+        async with self._one_turn_at_a_time(conversation_key(turn_context.activity)):
             await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        stored: Any = await self.case.get(turn_context)
-        stored = stored if isinstance(stored, dict) else None
         activity = turn_context.activity
         data = submitted(activity)
         step = data.get("step") if data is not None else None
-        if isinstance(step, str) and step != self.engine.step_token(stored):
-            # A click on an older card: answering it would apply the answer to whatever step we are at now.
-            await self._send(turn_context, [Reply(STALE, kind="notice"), *self.engine.current(stored)])
-            return
+        text = user_text(activity)
+        if not text and data is None and (fetched := await fetch_attachment(activity)) is not None:
+            if fetched.problem:
+                await turn_context.send_activity(fetched.problem)
+                return
+            text = fetched.text or ""
 
         async def show_then_type(replies: list[Reply]) -> None:
             # A live check is about to run: say so now and keep Teams' typing indicator on meanwhile.
             await self._send(turn_context, replies)
             await turn_context.send_activity(Activity(type=ActivityTypes.typing))
 
-        text = user_text(activity)
-        if not text and (fetched := await fetch_attachment(activity)) is not None:
-            if fetched.problem:
-                await turn_context.send_activity(fetched.problem)
-                return
-            text = fetched.text or ""
-        result = await self.session.turn(stored, text,
-                                         key=f"{activity.channel_id}/{activity.conversation.id}",
-                                         show=show_then_type)
-        # Personal Teams chats: findings the chat cannot show are offered as a file, next to the findings card.
-        offer = await self.files.offer_for(turn_context, text, result.replies)
-        await self._send(turn_context, result.replies, offer)
-        # Only now: if delivery failed above, the stored case is untouched and a retry resumes at the same step.
-        await self.case.set(turn_context, result.state)
-        await self.conversation_state.save_changes(turn_context)
+        async def decide(record: Record, attempt: int) -> Change[list[Reply]]:
+            if record.seen(activity.id):
+                return Change(None, [])  # redelivered: answered already
+            stored = record.data.get(CASE)
+            if isinstance(step, str) and step != self.engine.step_token(stored):
+                # A click on an older card: answering it would apply the answer to whatever step we are at now.
+                return Change(None, [Reply(STALE, kind="notice"), *self.engine.current(stored)])
+            # A retry after a lost race runs the turn again; what was shown before its check is not shown twice.
+            result = await self.session.turn(stored, text, key=record.key,
+                                             show=show_then_type if attempt == 0 else None)
+            return Change(mark_seen({**kept(record), CASE: result.state}, activity.id), result.replies)
+
+        replies, undo = await self._change(turn_context, decide)
+        try:
+            # Personal Teams chats: findings the chat cannot show are offered as a file, next to the findings card.
+            offer = await self.files.offer_for(turn_context, text, replies)
+            await self._send(turn_context, replies, offer)
+        except Exception:
+            await undo()
+            raise
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         """Teams' file consent answer is handled here (always 200); other invokes as the SDK does."""
         if turn_context.activity.name == INVOKE_NAME:
             await self.files.answer(turn_context)
-            await self.conversation_state.save_changes(turn_context)
             return InvokeResponse(status=200)
         return await super().on_invoke_activity(turn_context)
 
@@ -138,15 +150,43 @@ class MailflowBot(ActivityHandler):
         """The welcome card with the start menu, once per install: a case starts afresh from it."""
         start = self.engine.start()
         token = self.engine.step_token(start.state)
-        stored: Any = await self.case.get(turn_context)
-        fresh = stored is None or self.engine.step_token(stored if isinstance(stored, dict) else None) == token
-        if fresh and await self.welcomed.get(turn_context) == token:
-            return  # the other of Teams' two install notices already greeted this conversation
-        channel = turn_context.activity.channel_id or ""
-        await turn_context.send_activities([welcome_activity(reply, channel) for reply in start.replies])
-        await self.case.set(turn_context, start.state)
-        await self.welcomed.set(turn_context, token)
-        await self.conversation_state.save_changes(turn_context)
+
+        async def decide(record: Record, _attempt: int) -> Change[list[Reply]]:
+            stored = record.data.get(CASE)
+            fresh = stored is None or self.engine.step_token(stored if isinstance(stored, dict) else None) == token
+            if fresh and record.data.get(WELCOMED) == token:
+                return Change(None, [])  # the other of Teams' two install notices already greeted this conversation
+            return Change({**kept(record), CASE: start.state, WELCOMED: token}, start.replies)
+
+        replies, undo = await self._change(turn_context, decide)
+        if replies:
+            channel = turn_context.activity.channel_id or ""
+            try:
+                await turn_context.send_activities([welcome_activity(reply, channel) for reply in replies])
+            except Exception:
+                await undo()
+                raise
+
+    async def _change(self, turn_context: TurnContext,
+                      decide: Callable[[Record, int], Awaitable[Change[list[Reply]]]]) \
+            -> tuple[list[Reply], Callable[[], Awaitable[None]]]:
+        """Run ``decide`` on the conversation's record until its change is stored; the replies, and how to undo
+        the change if they cannot be delivered."""
+        seen: list[tuple[Record, dict[str, Any] | None]] = []
+
+        async def tracked(record: Record, attempt: int) -> Change[list[Reply]]:
+            change = await decide(record, attempt)
+            seen.append((record, change.data))
+            return change
+
+        replies = await self.store.change(conversation_key(turn_context.activity), tracked)
+        previous, written = seen[-1]
+
+        async def undo() -> None:
+            if written is not None:
+                await self.store.restore(written, previous)
+
+        return replies, undo
 
     async def _send(self, turn_context: TurnContext, replies: list[Reply],
                     extra: tuple[Reply, Activity] | None = None) -> None:

@@ -128,6 +128,8 @@ class Engine:
                 "This conversation was saved by an earlier version of the assistant and I can no longer "
                 "find the step it was at, so let's start again from the top. Sorry for the repeat."))
             conv = None
+        elif conv is not None:
+            conv.version = self.flows[conv.flow].version  # its step exists today: it resumes as today's version
         fresh = conv is None
         conv = conv or self._new()
         if text and (found := evidence.read(text)) is not None:

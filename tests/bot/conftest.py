@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.http_app import create_app
 from bot.settings import Settings
+from bot.storage import InMemoryStorage, JsonStorage
+from bot.storage_blob import AzureBlobStorage
+from bot.storage_sqlite import SqliteStorage
 from dialogs.engine import Engine
 
 _ids = itertools.count(1)
@@ -94,3 +98,17 @@ async def say(client: TestClient, stub: ConnectorStub, conversation_id: str, tex
     before = len(stub.for_conversation(conversation_id))
     await send(client, activity(stub, conversation_id, text, **fields))
     return stub.for_conversation(conversation_id)[before:]
+
+
+@pytest.fixture(params=["memory", "sqlite", "azure-blob"])
+async def store(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[JsonStorage]:
+    """Each of the three conversation stores, opened: memory, sqlite (in tmp_path), azure-blob (Azurite)."""
+    if request.param == "memory":
+        storage: JsonStorage = InMemoryStorage()
+    elif request.param == "sqlite":
+        storage = SqliteStorage(tmp_path / "state.sqlite3")
+    else:
+        server = request.getfixturevalue("azurite_blob")
+        storage = AzureBlobStorage(server.connection_string, f"contract-{uuid.uuid4().hex[:12]}")
+    async with storage:
+        yield storage

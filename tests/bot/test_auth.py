@@ -10,27 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
 import gzip
 import hashlib
 import hmac
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from botbuilder.core import MemoryStorage
 from botframework.connector.auth import (
     AppCredentials,
     AuthenticationConstants,
@@ -42,9 +34,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from bot import auth
 from bot.http_app import create_app
 from bot.settings import DEFAULT_EMULATOR_OPENID_METADATA_URL, DEFAULT_OPENID_METADATA_URL, Settings
+from bot.storage import InMemoryStorage
 from tests.bot.conftest import ConnectorStub, activity
+from tests.processes import mailflow_serve
 
-ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "6a1f0b7e-3c2d-4e5f-8a9b-0c1d2e3f4a5b"
 OTHER_APP = "00000000-1111-2222-3333-444444444444"
 CHANNEL_ISSUER = "https://api.botframework.com"
@@ -145,13 +138,13 @@ async def connector() -> AsyncIterator[RecordingStub]:
 @dataclass
 class Bot:
     client: TestClient
-    storage: MemoryStorage
+    storage: InMemoryStorage
 
 
 async def start_bot(identity: Identity, fetch_timeout: float = 2.0) -> Bot:
     settings = Settings(app_id=APP_ID, app_password="secret", openid_metadata_url=identity.url,
                         emulator_openid_metadata_url=identity.url, openid_timeout=fetch_timeout)
-    storage = MemoryStorage()
+    storage = InMemoryStorage()
     app = create_app(settings, storage=storage, credentials_factory=StubCredentialsFactory(APP_ID, "secret"))
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
@@ -202,7 +195,7 @@ async def test_a_valid_channel_token_runs_the_turn_and_the_reply_carries_the_bot
     replies = connector.replies_to(body["id"])
     assert replies and "What is the problem" in json.dumps(replies)
     assert set(connector.authorizations) == {f"Bearer {OUTBOUND}"}
-    assert bot.storage.memory  # the conversation's state was saved
+    assert bot.storage.snapshot()  # the conversation's state was saved
 
 
 async def test_an_emulator_style_azure_ad_token_for_this_app_passes(bot, connector):
@@ -256,7 +249,7 @@ BAD = list(_bad_headers(ConnectorStub(url="http://127.0.0.1:1/")))
 async def test_a_bad_token_is_401_and_the_conversation_is_not_touched(bot, connector, name):
     good = f"Bearer {token(connector)}"
     assert (await post(bot, activity(connector, "guarded", "hi", channelId="msteams"), good))[0] == 201
-    posts, state = len(connector.posts), copy.deepcopy(bot.storage.memory)
+    posts, state = len(connector.posts), bot.storage.snapshot()
     header = _bad_headers(connector)[name]
     channel = "msteams"
     if header == "channel:webchat":
@@ -265,7 +258,7 @@ async def test_a_bad_token_is_401_and_the_conversation_is_not_touched(bot, conne
     assert status == 401, text
     assert json.loads(text)["error"] and "Traceback" not in text
     assert len(connector.posts) == posts
-    assert bot.storage.memory == state
+    assert bot.storage.snapshot() == state
     assert (await post(bot, activity(connector, "guarded", "1", channelId="msteams"), good))[0] == 201
 
 
@@ -276,7 +269,7 @@ async def test_refused_requests_never_reach_the_bot_even_with_a_bad_body(bot, co
         response = await bot.client.post("/api/messages", **request)
         assert response.status == 401
         assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert connector.posts == [] and bot.storage.memory == {}
+    assert connector.posts == [] and bot.storage.snapshot() == {}
 
 
 @pytest.mark.parametrize(("request_kwargs", "status"), [
@@ -338,7 +331,7 @@ async def test_an_unreachable_identity_endpoint_is_503_not_a_hang(identity, conn
         status, text = await post(started, activity(connector, "down", "hi"), f"Bearer {token(connector)}")
         assert status == 503, text
         assert "Traceback" not in text
-        assert connector.posts == [] and started.storage.memory == {}
+        assert connector.posts == [] and started.storage.snapshot() == {}
     finally:
         await started.client.close()
 
@@ -399,34 +392,11 @@ def test_bad_identity_settings_are_refused(env, message):
 # -- mailflow serve -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _serve_output(extra_env: dict[str, str]) -> list[str]:
     """Start ``mailflow serve``, wait until /healthz answers, stop it, and return what it printed."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "MAILFLOW_"))}
-    env.update({"PORT": str(port), "MAILFLOW_LIVE_CHECKS": "0", **extra_env})
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-                    assert json.load(response) == {"status": "ok"}
-                break
-            except OSError:
-                assert process.poll() is None, process.stderr.read()
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-    finally:
-        process.terminate()
-        out, _ = process.communicate(timeout=10)
-    return out.splitlines()
+    with mailflow_serve(env={"MAILFLOW_LIVE_CHECKS": "0", **extra_env}) as served:
+        pass
+    return served.output().splitlines()
 
 
 def test_local_mode_binds_loopback_by_default_and_says_so():

@@ -5,11 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -27,8 +23,8 @@ from dialogs.flows.triage import FLOW as TRIAGE
 from dialogs.replies import CaseSummary, Choice, Reply, Step
 from tests.bot.conftest import ConnectorStub, activity, say, send, start_client
 from tests.bot.test_cards import assert_valid_posts, shown, submits
+from tests.processes import mailflow_serve
 
-ROOT = Path(__file__).resolve().parents[2]
 MENU_LABELS = list(TRIAGE["states"][0]["choices"].values())
 GENERAL = ("1", "next", "next")  # the general explanation exists in full; scenario flows may be placeholders
 
@@ -398,27 +394,10 @@ def test_loopback_detection():
 
 
 def test_mailflow_serve_announces_itself_and_answers():
-    port = closed_port()
-    env = {**os.environ, "PORT": str(port), "MicrosoftAppId": ""}
-    process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-        assert line.strip() == f"mailflow-assistant listening on http://127.0.0.1:{port}/api/messages (auth off)"
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-                    assert json.load(response) == {"status": "ok"}
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
-        process.stderr.close()
+    with mailflow_serve() as served, urllib.request.urlopen(f"{served.url}/healthz", timeout=5) as response:
+        assert json.load(response) == {"status": "ok"}
+    line = served.output().splitlines()[0]  # all of it once stopped
+    assert line == f"mailflow-assistant listening on http://127.0.0.1:{served.port}/api/messages (auth off)"
 
 
 async def test_all_scripted_conversations_over_http(client, stub, engine):

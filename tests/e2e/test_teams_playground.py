@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import datetime
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from playwright.sync_api import sync_playwright
 from dialogs.engine import Engine
 from dialogs.flows import load_flows
 from dialogs.replies import Reply
+from tests.processes import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYGROUND = ROOT / "tools" / "node" / "node_modules" / "@microsoft" / "m365agentsplayground" / "cli.js"
@@ -38,33 +36,6 @@ ANSWERS = (("click", "c"), ("type", "user@contoso.com"), ("type", "someone@fabri
            ("click", "failed"), ("click", "remote"), ("click", "no"), ("click", "other"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"{what} exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"{what} did not answer on {url} within {timeout:.0f} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 @pytest.fixture(scope="module")
 def playground() -> Iterator[str]:
     """Our bot and the Agents Playground in front of it; yields the playground's web address."""
@@ -74,7 +45,8 @@ def playground() -> Iterator[str]:
             pytest.fail(f"{need} is missing: {how}")
     bot_port, ui_port = free_port(), free_port()
     bot = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(bot_port), "--no-checks"], cwd=ROOT,
-                           env={**os.environ, "MicrosoftAppId": ""}, stdout=subprocess.DEVNULL,
+                           env={**os.environ, "MicrosoftAppId": "", "MAILFLOW_STORAGE": "memory"},
+                           stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none",
            "NODE_OPTIONS": f"--require {Path(__file__).with_name('loopback.js')}"}

@@ -5,10 +5,14 @@
 # Debian mirror: Debian bookworm's python3 + pip + venv instead of python:3.11-slim-bookworm. Then it
 #   1. checks what .dockerignore lets into the build context (only the allow-list may get in),
 #   2. builds deploy/Dockerfile from the repository root with --build-arg PYTHON_IMAGE=<stand-in>,
-#   3. checks the image: user 10001, HEALTHCHECK kept, no test extras, nothing but the three packages,
+#   3. checks the image: user 10001, HEALTHCHECK kept, /data a volume and MAILFLOW_STORAGE a sqlite file
+#      in it, no test extras, nothing but the three packages,
 #   4. runs `mailflow serve` in it, runs the image's HEALTHCHECK, and sends one message activity to
 #      /api/messages with a connector stub on the container's loopback, and expects the bot's reply,
-#   5. runs it again with -e PORT=8080 to see that the server and the health check both move.
+#   5. runs it again with -e PORT=8080 to see that the server and the health check both move,
+#   6. runs it on a named volume (-v mailflow-check-data:/data): the state file is made by uid 10001, and a
+#      NEW container on the same volume remembers the conversation (a redelivered activity is not answered
+#      again, the next one is added to the same record).
 # The container gets its own network namespace with only loopback (--network none): nothing listens on
 # the host and all traffic stays on 127.0.0.1 inside it. Only the build's `pip install` needs PyPI.
 #
@@ -30,7 +34,8 @@ CA_BUNDLE=${MAILFLOW_CHECK_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 BASE=localhost/mailflow-python-standin:3.11-bookworm
 IMAGE=localhost/mailflow-assistant:check
 PROBE=localhost/mailflow-context-probe:check
-CONTAINERS=(mailflow-check mailflow-check-port)
+CONTAINERS=(mailflow-check mailflow-check-port mailflow-check-state mailflow-check-state2)
+VOLUME=mailflow-check-data
 
 step() { printf '\n==> %s\n' "$*"; }
 ok() { printf '    ok: %s\n' "$*"; }
@@ -47,7 +52,10 @@ pm() {
 # (runc: "error setting rlimit type 6: operation not permitted"); ask for what this shell has instead.
 LIMITS=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit nproc=4096:4096)
 
-remove_containers() { pm rm --force --time 0 --ignore "${CONTAINERS[@]}" >/dev/null 2>&1 || true; }
+remove_containers() {
+    pm rm --force --volumes --time 0 --ignore "${CONTAINERS[@]}" >/dev/null 2>&1 || true  # and their anonymous /data
+    pm volume rm --force "$VOLUME" >/dev/null 2>&1 || true
+}
 
 [[ $(id -u) == 0 ]] || fail "run as root (buildah/podman with a private store, debootstrap)"
 for tool in buildah podman runc debootstrap tar python3; do
@@ -133,6 +141,12 @@ health=$(pm image inspect "$IMAGE" | python3 -c 'import json, sys; print(json.lo
 [[ $health == *healthcheck.py* ]] || fail "the image has no HEALTHCHECK ($health)"
 ok "HEALTHCHECK $health"
 ok "CMD $(pm image inspect --format '{{json .Config.Cmd}}' "$IMAGE")"
+volumes=$(pm image inspect --format '{{json .Config.Volumes}}' "$IMAGE")
+[[ $volumes == *'"/data"'* ]] || fail "/data is not a VOLUME of the image ($volumes)"
+ok "VOLUME $volumes"
+storage=$(pm image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$IMAGE" | grep '^MAILFLOW_STORAGE=' || true)
+[[ $storage == MAILFLOW_STORAGE=sqlite:////data/mailflow.sqlite3 ]] || fail "image sets '$storage', not the sqlite file in /data"
+ok "ENV $storage"
 # shellcheck disable=SC2016  # the script runs in the container, not here
 pm run --rm --network none "${LIMITS[@]}" --no-healthcheck --user 0 --entrypoint sh "$IMAGE" -c '
     set -e
@@ -180,9 +194,12 @@ if pm exec -e PORT=1 mailflow-check python /usr/local/lib/mailflow/healthcheck.p
 fi
 ok "the health check fails (exit 1) against a port nobody listens on"
 
-step "one message to /api/messages, reply to a connector stub on 127.0.0.1 inside the container"
-pm exec -i mailflow-check python - <<'PY' || fail "no reply from the bot"
-"""Connector stub + one activity, both on the container's loopback."""
+# One message activity to /api/messages in container $1 (id $2, text $3), expecting $4 = reply | silent.
+converse() {
+    pm exec -i "$1" python - "$2" "$3" "$4" <<'PY'
+"""Connector stub + one activity (id and text from argv), both on the container's loopback.
+
+argv[3] is "reply" (the bot must answer with a message) or "silent" (it must not: a redelivered activity)."""
 import json
 import os
 import sys
@@ -210,8 +227,9 @@ class Connector(BaseHTTPRequestHandler):
 
 stub = ThreadingHTTPServer(("127.0.0.1", 0), Connector)
 threading.Thread(target=stub.serve_forever, daemon=True).start()
+activity_id, text, expect = sys.argv[1:4]
 activity = {
-    "type": "message", "id": "act-1", "text": "hi", "channelId": "emulator",
+    "type": "message", "id": activity_id, "text": text, "channelId": "emulator",
     "serviceUrl": f"http://127.0.0.1:{stub.server_port}", "conversation": {"id": "image-check"},
     "from": {"id": "user1", "name": "User"}, "recipient": {"id": "bot", "name": "Mailflow"},
 }
@@ -219,15 +237,22 @@ request = urllib.request.Request(
     f"http://127.0.0.1:{os.environ['PORT']}/api/messages", data=json.dumps(activity).encode(),
     headers={"Content-Type": "application/json"}, method="POST")
 with urllib.request.urlopen(request, timeout=30) as response:
-    print(f"    POST /api/messages -> {response.status}")
+    print(f"    POST /api/messages ({activity_id}) -> {response.status}")
 stub.shutdown()
-if not any(reply.get("type") == "message" for _, reply in posted):
+answered = any(reply.get("type") == "message" for _, reply in posted)
+if expect == "reply" and not answered:
     sys.exit(f"    the stub received no message reply: {posted}")
+if expect == "silent" and answered:
+    sys.exit(f"    the bot answered {activity_id} again: {posted}")
 for path, reply in posted:
     cards = [a.get("contentType") for a in reply.get("attachments") or ()]
-    text = (reply.get("text") or "").replace("\n", " ")
-    print(f"    reply POSTed to {path}: type={reply.get('type')} text={text[:100]!r} attachments={cards}")
+    said = (reply.get("text") or "").replace("\n", " ")
+    print(f"    reply POSTed to {path}: type={reply.get('type')} text={said[:100]!r} attachments={cards}")
 PY
+}
+
+step "one message to /api/messages, reply to a connector stub on 127.0.0.1 inside the container"
+converse mailflow-check act-1 hi reply || fail "no reply from the bot"
 ok "the bot answered through the connector stub"
 echo "    last log lines:"
 pm logs mailflow-check 2>&1 | tail -3 | sed 's/^/      /'
@@ -239,6 +264,48 @@ wait_healthy mailflow-check-port || fail "with PORT=8080 the HEALTHCHECK never p
 pm exec mailflow-check-port python -c \
     'import urllib.request; print("    GET :8080/healthz ->", urllib.request.urlopen("http://127.0.0.1:8080/healthz").read().decode())'
 ok "healthy on 8080"
+
+# --- 6. the conversation state on a named volume outlives its container
+# The record of conversation "image-check" as uid 10001 reads it: "<etag> <answered activity ids>".
+record() {
+    pm exec "$1" python -c '
+import json, sqlite3
+db = sqlite3.connect("/data/mailflow.sqlite3")
+row = db.execute("SELECT etag, value FROM items WHERE key = ?", ("emulator/conversations/image-check",)).fetchone()
+print("missing" if row is None else row[0] + " " + ",".join(json.loads(row[1]).get("seen", [])))'
+}
+
+step "conversation state: /data/mailflow.sqlite3 on the named volume $VOLUME, across containers"
+pm volume create "$VOLUME" >/dev/null
+start mailflow-check-state -v "$VOLUME:/data"
+wait_healthy mailflow-check-state || fail "with a volume on /data the HEALTHCHECK never passed"
+pm logs mailflow-check-state 2>&1 | grep -q '^conversation state: sqlite file /data/mailflow.sqlite3' \
+    || { pm logs mailflow-check-state >&2; fail "serve did not report the sqlite file in /data"; }
+owners=$(pm exec mailflow-check-state stat -c '%n %u:%g %a' /data /data/mailflow.sqlite3)
+while IFS= read -r line; do echo "    $line"; done <<<"$owners"
+[[ $(echo "$owners" | awk '{print $2}' | sort -u) == 10001:10001 ]] || fail "/data or the state file is not owned by 10001:10001"
+ok "the state file is made by uid 10001 on the volume"
+converse mailflow-check-state act-1 hi reply || fail "no reply from the bot on the volume"
+before=$(record mailflow-check-state)
+[[ $before == *" act-1" ]] || fail "the record after act-1 is '$before'"
+ok "record after act-1: etag ${before% *}, answered ${before#* }"
+# podman's complaints that it cannot reach systemd (health check timers) go to the .err file.
+pm stop --time 10 mailflow-check-state >/dev/null 2>>"$WORK/mailflow-check-state.err"
+# --volumes removes anonymous volumes only, never a named one.
+pm rm --volumes mailflow-check-state >/dev/null 2>>"$WORK/mailflow-check-state.err"
+ok "container stopped and removed; the volume stays: $(pm volume ls --format '{{.Name}}' | grep -x "$VOLUME")"
+
+start mailflow-check-state2 -v "$VOLUME:/data"
+wait_healthy mailflow-check-state2 || fail "the second container on the volume never became healthy"
+after=$(record mailflow-check-state2)
+[[ $after == "$before" ]] || fail "a new container on the volume reads '$after', not '$before'"
+ok "a new container reads the same record (etag ${after% *})"
+converse mailflow-check-state2 act-1 hi silent || fail "the new container answered a redelivered activity"
+ok "act-1 redelivered to the new container: not answered again"
+converse mailflow-check-state2 act-2 help reply || fail "no reply from the new container"
+last=$(record mailflow-check-state2)
+[[ $last == *" act-1,act-2" && ${last% *} != "${before% *}" ]] || fail "after act-2 the record is '$last'"
+ok "act-2 continues the same record: etag ${last% *}, answered ${last#* }"
 
 step "summary"
 pm images --format '    {{.Repository}}:{{.Tag}}  {{.Size}}' | grep -E 'mailflow-(assistant|python-standin)' || true

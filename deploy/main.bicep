@@ -1,5 +1,6 @@
-// mailflow-assistant in Azure: an Azure Bot resource with the Microsoft Teams channel, and the container
-// that answers it on Azure Container Apps (with its environment and a Log Analytics workspace).
+// mailflow-assistant in Azure: an Azure Bot resource with the Microsoft Teams channel, the container that
+// answers it on Azure Container Apps (with its environment and a Log Analytics workspace), and the storage
+// account that keeps the open conversations.
 //
 // NOT COMPILED: no Bicep CLI was available where this was written. Run `az bicep build --file main.bicep`
 // (or `az deployment group what-if ...`) before the first real deployment; deploy/README.md walks through it.
@@ -12,7 +13,12 @@
 //     Container App secret. Use it when your policy requires an app registration.
 // Microsoft no longer creates new multi-tenant bots, so MultiTenant is not offered here.
 //
-// Conversation state lives in the container's memory today, so the app runs exactly one replica.
+// Conversation state (MAILFLOW_STORAGE=azure-blob): one JSON blob per conversation in a private container of
+// a storage account made here. It is shared by every replica and outlives revisions and restarts, so the app
+// scales out on HTTP load (1 to maxReplicas) without losing a case; concurrent turns of one conversation on
+// two replicas are settled by the blobs' ETags (bot/turn_store.py). sqlite, the image's default, is for one
+// container with a local volume: Container Apps replicas have no shared local disk, and Azure Files (SMB)
+// cannot give sqlite the file locking it needs.
 
 targetScope = 'resourceGroup'
 
@@ -79,6 +85,15 @@ param liveChecks bool = true
 @description('DNS servers for the live checks, HOST[:PORT] comma separated; empty = the platform resolver.')
 param nameservers string = ''
 
+@description('Most replicas the app scales out to under HTTP load (at least one always runs). The state is in Blob Storage, so any number share it.')
+@minValue(1)
+@maxValue(1000)
+param maxReplicas int = 3
+
+@description('Concurrent HTTP requests per replica above which another replica starts (the platform default is 10).')
+@minValue(1)
+param scaleConcurrentRequests int = 10
+
 @description('Days Log Analytics keeps the container logs.')
 @minValue(30)
 @maxValue(730)
@@ -96,6 +111,11 @@ var workspaceName = 'log-${baseName}-${suffix}'
 var environmentName = 'cae-${baseName}'
 var containerAppName = take('ca-${baseName}', 32)
 var passwordSecretName = 'microsoft-app-password'
+var blobSecretName = 'blob-connection-string'
+// Storage account names: 3-24 lowercase letters and digits, globally unique; 2 + 9 + 13 characters at most.
+var storageAccountName = 'st${take(toLower(replace(baseName, '-', '')), 9)}${suffix}'
+// The app's default container name (bot/storage.py DEFAULT_CONTAINER), set explicitly all the same.
+var stateContainerName = 'mailflow-state'
 // Built-in role "AcrPull".
 var acrPullRoleId = subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '7f951dda-4ed3-4680-a7ca-43fe172d538d')
 
@@ -121,6 +141,43 @@ resource acrPull 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!emp
     roleDefinitionId: acrPullRoleId
     principalId: botIdentity.properties.principalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// ----- Conversation state: storage account and its private blob container -------------------------------
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: storageAccountName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    // Locally redundant is enough: the blobs are open cases that live for minutes to days, not records.
+    name: 'Standard_LRS'
+  }
+  properties: {
+    accessTier: 'Hot'
+    supportsHttpsTrafficOnly: true
+    minimumTlsVersion: 'TLS1_2'
+    // Nothing in it is ever public; the container below is private as well.
+    allowBlobPublicAccess: false
+    // The app authenticates with the account's connection string (MAILFLOW_BLOB_CONNECTION_STRING), which is
+    // Shared Key authorization: turning it off would lock the app out.
+    allowSharedKeyAccess: true
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+// The app would create it at start-up too; made here so it exists, private, before the first replica runs.
+resource stateContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: stateContainerName
+  properties: {
+    publicAccess: 'None'
   }
 }
 
@@ -161,14 +218,24 @@ var baseEnv = [
   { name: 'PORT', value: string(containerPort) }
   { name: 'MAILFLOW_LOG_LEVEL', value: logLevel }
   { name: 'MAILFLOW_LOG_FORMAT', value: 'json' }
-  { name: 'MAILFLOW_STORAGE', value: 'memory' }
+  { name: 'MAILFLOW_STORAGE', value: 'azure-blob' }
+  { name: 'MAILFLOW_BLOB_CONNECTION_STRING', secretRef: blobSecretName }
+  { name: 'MAILFLOW_BLOB_CONTAINER', value: stateContainer.name }
   { name: 'MAILFLOW_LIVE_CHECKS', value: liveChecks ? '1' : '0' }
   { name: 'MAILFLOW_NAMESERVERS', value: nameservers }
 ]
 var passwordEnv = useMsi ? [] : [
   { name: 'MicrosoftAppPassword', secretRef: passwordSecretName }
 ]
-var secrets = useMsi ? [] : [
+// The connection string holds the account key: a Container App secret, never a plain environment value, and
+// never an output. Read at deployment: after rotating key1, deploy again (or `az containerapp secret set`).
+var blobSecret = [
+  {
+    name: blobSecretName
+    value: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};AccountKey=${storage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
+  }
+]
+var passwordSecret = useMsi ? [] : [
   { name: passwordSecretName, value: appRegistrationPassword }
 ]
 var registries = empty(acrName) ? [] : [
@@ -203,7 +270,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
         ]
       }
       registries: registries
-      secrets: secrets
+      secrets: concat(blobSecret, passwordSecret)
     }
     template: {
       containers: [
@@ -251,9 +318,20 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
         }
       ]
       scale: {
-        // One replica: open cases live in memory (MAILFLOW_STORAGE=memory), and 0 would drop them too.
+        // Never 0: the first message after a scale-to-zero would wait for a cold start, and Teams gives a
+        // turn 15 s. More replicas are safe because the state is in Blob Storage, not in the container.
         minReplicas: 1
-        maxReplicas: 1
+        maxReplicas: maxReplicas
+        rules: [
+          {
+            name: 'http-load'
+            http: {
+              metadata: {
+                concurrentRequests: string(scaleConcurrentRequests)
+              }
+            }
+          }
+        ]
       }
     }
   }
@@ -314,3 +392,4 @@ output botResourceName string = bot.name
 output containerAppName string = app.name
 output identityClientId string = botIdentity.properties.clientId
 output logAnalyticsWorkspaceName string = workspace.name
+output storageAccountName string = storage.name

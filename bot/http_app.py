@@ -7,9 +7,11 @@ JSON with an "error" message when something is wrong; tracebacks go to the log, 
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import logging
+import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
@@ -35,6 +37,9 @@ BOT = web.AppKey("bot", MailflowBot)
 STORAGE = web.AppKey("storage", JsonStorage)
 
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+BODY_TIMEOUT = 10.0  # seconds to receive a body; channels send it at once and give up on a turn after 15 s
+MAX_ID = 1024  # UTF-8 bytes of an id or URL an activity carries; channels use a few hundred characters at most
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")  # control, lone surrogate, line breaks
 
 
 class BadActivity(Exception):
@@ -151,7 +156,10 @@ async def read_activity(request: web.Request, max_bytes: int) -> Activity:
     if request.content_length is not None and request.content_length > max_bytes:
         raise BadActivity(413, f"the body is larger than {max_bytes} bytes")
     try:
-        raw = await request.read()
+        async with asyncio.timeout(BODY_TIMEOUT):
+            raw = await request.read()
+    except TimeoutError:  # a stalled or trickling client would otherwise hold its connection for ever
+        raise BadActivity(408, f"the body did not arrive within {BODY_TIMEOUT:g} seconds") from None
     except web.HTTPRequestEntityTooLarge:  # also when a compressed body inflates past the limit
         raise BadActivity(413, f"the body is larger than {max_bytes} bytes") from None
     except web.RequestPayloadError:  # a broken Content-Encoding (gzip/deflate/br) or a truncated chunked body
@@ -193,6 +201,13 @@ def activity_problem(body: Mapping[str, Any]) -> str | None:
     for name in ("text", "locale", "id", "replyToId", "name"):
         if body.get(name) is not None and not isinstance(body[name], str):
             return f"'{name}' must be a string"
+    # These go into the store's key and the reply's URL and headers, where a control character or a lone
+    # surrogate would fail only once the turn has run: an apology for our "bug", or a 502 retried for ever.
+    for name, value in (("channelId", body["channelId"]), ("conversation.id", conversation["id"]),
+                        ("serviceUrl", body.get("serviceUrl")), ("id", body.get("id")),
+                        ("replyToId", body.get("replyToId"))):
+        if value is not None and (_UNSAFE.search(value) or len(value.encode()) > MAX_ID):
+            return f"'{name}' must be text of at most {MAX_ID} bytes (UTF-8), without control characters"
     for name in ("from", "recipient"):
         if body.get(name) is not None and not isinstance(body[name], dict):
             return f"'{name}' must be an object"

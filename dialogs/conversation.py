@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_HISTORY = 40  # answers kept for "back" and the summary; bounds the stored state of looping conversations
+
 
 @dataclass
 class Conversation:
@@ -34,7 +36,18 @@ class Conversation:
             return None
         try:
             facts = {str(k): str(v) for k, v in (data.get("facts") or {}).items()}
-            history = [dict(h) for h in data.get("history") or [] if isinstance(h, dict)]
+            # Only entries "back" can use: a damaged one would otherwise travel on from store to store.
+            history = [dict(h) for h in (data.get("history") or [])[-MAX_HISTORY:] if _usable(h)]
             return cls(str(data["flow"]), int(data.get("version", 0)), str(data["state"]), facts, history)
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # Overflow: a version of 1e999
             return None
+
+
+def _usable(entry: Any) -> bool:
+    """A history entry "back" can undo: its step's names, and the facts it overwrote as text (None: unset)."""
+    if not (isinstance(entry, dict) and isinstance(entry.get("flow"), str) and isinstance(entry.get("state"), str)):
+        return False
+    undo = entry.get("undo")
+    if not undo:  # an answer that set no fact
+        return True
+    return isinstance(undo, dict) and all(value is None or isinstance(value, str) for value in undo.values())

@@ -7,6 +7,7 @@ throwaway position object, so a conversation costs only its small state dict.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,8 +16,8 @@ from typing import Any
 from dialogs import evidence
 from dialogs.answers import MAX_INPUT, SYNONYMS, clean, match_choice
 from dialogs.checks import CHECK_KINDS, CheckOutcome, CheckRequest
-from dialogs.conversation import Conversation
-from dialogs.facts import FACT_TYPES, fill, template_values
+from dialogs.conversation import MAX_HISTORY, Conversation
+from dialogs.facts import DERIVED_FIELDS, FACT_TYPES, fill, template_values
 from dialogs.flow import OUTCOMES, Flow
 from dialogs.interpreters import INTERPRETERS
 from dialogs.path import MailPath
@@ -26,7 +27,6 @@ from mailflow.glossary import GLOSSARY, lookup
 
 ENTRY_FLOW = "triage"
 CHECK_NOW = "check_now"  # the extra answer offered at steps with a live check
-MAX_HISTORY = 40  # answers kept for "back" and the summary; bounds the stored state of looping conversations
 USER_FLOW = "end_user"  # where anyone who says they are not an admin continues, at any step
 AFTER_OUTCOME = (Choice("restart", "Start a new case"), Choice("back", "Back one step"),
                  Choice("summary", "Show the summary again"))
@@ -50,6 +50,30 @@ GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "start", "/start", "good mo
 _WHAT_IS = re.compile(
     r"^(?:what(?:'s| is| are| does| do)|whats|define|definition of|meaning of)\s+"
     r"(?:an?\s+|the\s+)?(?P<term>.+?)(?:\s+mean)?\s*\??$", re.IGNORECASE)
+
+
+def _rests_at(flow: Flow, name: str) -> bool:
+    """A step a case can be at between turns: one that exists today and asks or concludes (not a hand-off)."""
+    state = flow.states.get(name)
+    return state is not None and "handoff" not in state
+
+
+_DERIVED_FROM = tuple(sorted(set(DERIVED_FIELDS.values())))  # the facts template_values derives others from
+
+
+def _usable(facts: Mapping[str, str]) -> bool:
+    """Facts the commands can be filled from; a damaged or hand-edited record's may not be (an address without
+    its domain, a date that is no day)."""
+    return _derivable(tuple(facts.get(name) for name in _DERIVED_FROM))
+
+
+@functools.lru_cache(maxsize=1024)  # asked on every turn; deriving costs a fifth of a turn (IDNA, dates)
+def _derivable(values: tuple[str | None, ...]) -> bool:
+    try:
+        template_values({name: value for name, value in zip(_DERIVED_FROM, values, strict=True) if value})
+    except (ValueError, IndexError):  # InvalidName and UnicodeError are ValueErrors
+        return False
+    return True
 
 
 class Position:
@@ -152,8 +176,10 @@ class Engine:
         return Conversation(flow.name, flow.version, flow.initial)
 
     def _valid(self, conv: Conversation) -> bool:
+        """Whether a stored case can go on: its step still exists and is one a case rests at (not a hand-off), and
+        its facts fill the commands (a damaged or hand-edited record's may not: an address without a domain)."""
         flow = self.flows.get(conv.flow)
-        return flow is not None and conv.state in flow.states
+        return flow is not None and _rests_at(flow, conv.state) and _usable(conv.facts)
 
     def _turn(self, conv: Conversation, said: str) -> tuple[list[Reply], bool]:
         if not said:
@@ -274,7 +300,7 @@ class Engine:
             flow = self.flows[conv.flow]
             state = flow.state(conv.state)
             if "handoff" in state:
-                target = fill(state["handoff"], conv.facts)
+                target = fill(state["handoff"], template_values(conv.facts))  # a missing fact: no such flow
                 replies += self._enter_flow(conv, target if target in self.flows else ENTRY_FLOW)
                 continue
             if "fact" in state and state["fact"] in conv.facts:
@@ -374,12 +400,12 @@ class Engine:
         while conv.history:
             step = conv.history.pop()
             for key, old in (step.get("undo") or {}).items():
-                if old is None:
+                if old is None or not _usable({key: old}):  # not usable: only a damaged record holds it
                     conv.facts.pop(key, None)
                 else:
                     conv.facts[key] = old
-            flow = self.flows.get(step.get("flow", ""))
-            if flow and step.get("state") in flow.states:
+            flow = self.flows.get(step["flow"])
+            if flow and _rests_at(flow, step["state"]):
                 conv.flow, conv.version, conv.state = flow.name, flow.version, step["state"]
                 return [_notice(f"Going back to: {self._title(flow, conv.state)}"), *self._prompt(conv)]
         return [_notice("There is nothing to undo yet."), *self._prompt(conv, short=True)]

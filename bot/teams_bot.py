@@ -172,21 +172,7 @@ class MailflowBot(ActivityHandler):
             -> tuple[list[Reply], Callable[[], Awaitable[None]]]:
         """Run ``decide`` on the conversation's record until its change is stored; the replies, and how to undo
         the change if they cannot be delivered."""
-        seen: list[tuple[Record, dict[str, Any] | None]] = []
-
-        async def tracked(record: Record, attempt: int) -> Change[list[Reply]]:
-            change = await decide(record, attempt)
-            seen.append((record, change.data))
-            return change
-
-        replies = await self.store.change(conversation_key(turn_context.activity), tracked)
-        previous, written = seen[-1]
-
-        async def undo() -> None:
-            if written is not None:
-                await self.store.restore(written, previous)
-
-        return replies, undo
+        return await self.store.change_undoably(conversation_key(turn_context.activity), decide)
 
     async def _send(self, turn_context: TurnContext, replies: list[Reply],
                     extra: tuple[Reply, Activity] | None = None) -> None:

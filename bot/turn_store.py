@@ -12,6 +12,7 @@ once. The key is the one botbuilder's ConversationState uses, so the records sit
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -88,18 +89,23 @@ class TurnStore:
 
     async def change(self, key: str, decide: Callable[[Record, int], Awaitable[Change[T]]]) -> T:
         """Read, ``decide`` (given the record and the attempt number), write; again on a conflict."""
+        return (await self.change_undoably(key, decide))[0]
+
+    async def change_undoably(self, key: str, decide: Callable[[Record, int], Awaitable[Change[T]]]) \
+            -> tuple[T, Callable[[], Awaitable[None]]]:
+        """As :meth:`change`, and how to undo the stored change if what it decided cannot be delivered."""
         for attempt in range(MAX_ATTEMPTS):
             record = await self.read(key)
             change = await decide(record, attempt)
             if change.data is None:
-                return change.result
+                return change.result, _nothing
             try:
                 await self.write(record, change.data)
             except StorageConflict:
                 # Two turns that lost to each other would collide again at once: spread their retries.
                 await asyncio.sleep(random.uniform(0, BACKOFF * (attempt + 1)))
                 continue
-            return change.result
+            return change.result, functools.partial(self.restore, change.data, record)
         raise StoreBusy(key)
 
     async def restore(self, written: dict[str, Any], previous: Record) -> None:
@@ -115,3 +121,6 @@ class TurnStore:
         except StorageConflict:
             pass  # another turn got in first: its state stands
 
+
+async def _nothing() -> None:
+    """The undo of a turn that stored nothing."""
